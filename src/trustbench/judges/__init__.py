@@ -1,0 +1,1 @@
+"""Judges: refusal detectors, the LLM judge, embedders and toxicity scorers."""
