@@ -97,6 +97,8 @@ class Task:
     judges:      (record, response) -> judge requests; must be deterministic.
     frozen:      record -> verdicts taken from fields a TrustLLM generation file may carry
                  (`eval_res`, `embedding`, `toxicity`), used by `trustbench score`.
+    cross_judges: items -> [(item id, request)] for verdicts that need several responses at
+                 once (e.g. the two orderings of a sycophancy-preference pair); run after `judges`.
     group:       record -> sub-category label, used for stratified sampling and the datasheet.
     """
 
@@ -109,6 +111,7 @@ class Task:
     max_tokens: int = 512
     judges: JudgePlanner = no_judges
     frozen: FrozenVerdicts = no_frozen
+    cross_judges: Callable[[Sequence[Item]], list[tuple[str, JudgeRequest]]] | None = None
     group: Callable[[Mapping[str, Any]], str] | None = None
 
     @property
