@@ -1,0 +1,1 @@
+"""The run engine: scheduler, response cache, run pipeline and run directory."""

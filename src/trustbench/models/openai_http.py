@@ -1,0 +1,146 @@
+"""`openai:<model>`: any OpenAI-compatible chat-completions server over HTTP.
+
+Several base URLs are load-balanced by least outstanding requests. The API key is sent in
+the Authorization header only and redacted from every error message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import httpx
+
+from trustbench.errors import SpecError
+from trustbench.models.base import Completion, GenParams, Model, ModelError
+
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+OVERLOAD_STATUS = {429, 503}
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Remove a secret (and its Bearer form) from text that may be shown or stored."""
+    if secret:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # HTTP-date form: fall back to backoff
+
+
+def parse_base_urls(value: str | None) -> list[str]:
+    urls = [u.strip().rstrip("/") for u in (value or "").split(",") if u.strip()]
+    for u in urls:
+        if not u.startswith(("http://", "https://")):
+            raise SpecError(f"--base-url: {u!r} is not an http(s) URL")
+    return urls
+
+
+class OpenAIChatModel(Model):
+    """Chat completions against one or more OpenAI-compatible endpoints."""
+
+    def __init__(
+        self,
+        model: str,
+        base_urls: list[str] | None = None,
+        api_key: str | None = None,
+        *,
+        spec: str | None = None,
+        max_connections: int = 512,
+        extra_identity: dict[str, Any] | None = None,
+    ):
+        if not model:
+            raise SpecError("model spec 'openai:<model>' needs a model name")
+        self.model = model
+        self.spec = spec or f"openai:{model}"
+        env_urls = os.environ.get("OPENAI_BASE_URL")
+        self.base_urls = base_urls or parse_base_urls(env_urls) or ["https://api.openai.com/v1"]
+        self._key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self._outstanding = dict.fromkeys(self.base_urls, 0)
+        self._max_connections = max_connections
+        self._client: httpx.AsyncClient | None = None
+        self._extra_identity = extra_identity or {}
+        self.requests_sent = 0
+
+    def identity(self) -> dict[str, Any]:
+        return {"backend": "openai", "model": self.model, **self._extra_identity}
+
+    async def start(self) -> None:
+        if self._client is None:
+            headers = {"Content-Type": "application/json"}
+            if self._key:
+                headers["Authorization"] = f"Bearer {self._key}"
+            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
+            self._client = httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(None))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _pick_url(self) -> str:
+        return min(self.base_urls, key=self._outstanding.__getitem__)
+
+    def _error(self, reason: str, **kw: Any) -> ModelError:
+        return ModelError(redact(reason, self._key), **kw)
+
+    async def complete(self, messages: list[dict[str, str]], params: GenParams) -> Completion:
+        if self._client is None:
+            await self.start()
+        assert self._client is not None
+        body: dict[str, Any] = {"model": self.model, "messages": messages, **params.to_dict()}
+        url = self._pick_url()
+        self._outstanding[url] += 1
+        self.requests_sent += 1
+        try:
+            resp = await self._client.post(f"{url}/chat/completions", json=body)
+            content = await resp.aread()
+        except httpx.TimeoutException:
+            raise self._error(f"{url}: request timed out", transient=True) from None
+        except httpx.TransportError as e:
+            raise self._error(f"{url}: connection error ({type(e).__name__}: {e})", transient=True) from None
+        finally:
+            self._outstanding[url] -= 1
+        if resp.status_code != 200:
+            snippet = content[:200].decode("utf-8", "replace").replace("\n", " ")
+            transient = resp.status_code in RETRYABLE_STATUS
+            if resp.status_code in (401, 403):
+                reason = f"{url}: HTTP {resp.status_code} (check OPENAI_API_KEY): {snippet}"
+            else:
+                reason = f"{url}: HTTP {resp.status_code}: {snippet}"
+            raise self._error(
+                reason,
+                transient=transient,
+                retry_after=_retry_after(resp),
+                overload=resp.status_code in OVERLOAD_STATUS,
+                status=resp.status_code,
+            )
+        return self._parse(url, content)
+
+    def _parse(self, url: str, content: bytes) -> Completion:
+        try:
+            data = json.loads(content)
+            choice = data["choices"][0]
+            text = choice["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            snippet = content[:120].decode("utf-8", "replace").replace("\n", " ")
+            raise self._error(f"{url}: malformed completion response: {snippet!r}", transient=True) from None
+        if text is None:
+            text = ""
+        if not isinstance(text, str):
+            raise self._error(f"{url}: completion content is not a string", transient=True)
+        usage = data.get("usage") or {}
+        return Completion(
+            text=text,
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+        )
