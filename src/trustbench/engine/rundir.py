@@ -1,0 +1,53 @@
+"""The run directory: manifest.json, samples.jsonl, results.json (written atomically)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from trustbench.errors import TrustbenchError
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temp file + rename so a crash never leaves a half-written file."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except OSError as e:
+        raise TrustbenchError(f"{path}: cannot write ({e.strerror or e})") from None
+
+
+class RunWriter:
+    def __init__(self, out_dir: Path):
+        self.dir = Path(out_dir)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise TrustbenchError(f"--out {self.dir}: cannot create directory ({e.strerror or e})") from None
+        if not os.access(self.dir, os.W_OK):
+            raise TrustbenchError(f"--out {self.dir}: directory is not writable")
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write(self.dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+
+    def write_results(self, results: dict[str, Any]) -> None:
+        atomic_write(self.dir / "results.json", json.dumps(results, indent=2, ensure_ascii=False, default=str))
+
+    def write_samples(self, samples: Iterable[dict[str, Any]]) -> None:
+        lines = (json.dumps(s, ensure_ascii=False, default=str) for s in samples)
+        atomic_write(self.dir / "samples.jsonl", "".join(line + "\n" for line in lines))
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TrustbenchError(f"{path}: not found") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise TrustbenchError(f"{path}: invalid JSON ({e})") from None

@@ -1,0 +1,1 @@
+"""Run reports (HTML / Markdown / JSON) and comparisons of runs."""

@@ -1,0 +1,108 @@
+"""Read a run directory (manifest.json, results.json, samples.jsonl) for the report and comparisons."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from trustbench.errors import TrustbenchError
+
+
+@dataclass
+class RunData:
+    path: Path
+    manifest: dict[str, Any]
+    results: dict[str, Any]
+    samples_path: Path | None
+
+    @property
+    def run_id(self) -> str:
+        return str(self.manifest.get("run_id") or self.path.name)
+
+    @property
+    def model(self) -> str:
+        model = self.manifest.get("model") or {}
+        return str(model.get("spec") or (model.get("identity") or {}).get("name") or "unknown model")
+
+    @property
+    def label(self) -> str:
+        """A short name for tables: the model spec, plus the run id when it helps."""
+        return f"{self.model} ({self.run_id})"
+
+    @property
+    def scoring(self) -> str:
+        return str(self.results.get("scoring") or self.manifest.get("scoring") or "corrected")
+
+    @property
+    def tasks(self) -> dict[str, dict[str, Any]]:
+        return self.results["tasks"]
+
+    def iter_samples(self) -> Iterator[dict[str, Any]]:
+        """Samples in file order; a malformed line raises TrustbenchError naming file and line."""
+        if self.samples_path is None:
+            return
+        with self.samples_path.open(encoding="utf-8") as f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except ValueError as e:
+                    raise TrustbenchError(f"{self.samples_path}:{lineno}: invalid JSON ({e})") from None
+                if not isinstance(obj, dict) or "task" not in obj or "id" not in obj:
+                    raise TrustbenchError(f"{self.samples_path}:{lineno}: a sample must be an object with 'task' and 'id'")
+                yield obj
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise TrustbenchError(f"{path}: not found (not a trustbench run directory?)") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise TrustbenchError(f"{path}: cannot read ({e})") from None
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        raise TrustbenchError(f"{path}: invalid JSON ({e})") from None
+
+
+def _check_results(path: Path, results: Any) -> None:
+    if not isinstance(results, dict):
+        raise TrustbenchError(f"{path}: malformed results (top level must be an object)")
+    tasks = results.get("tasks")
+    if not isinstance(tasks, dict):
+        raise TrustbenchError(f"{path}: malformed results (missing object 'tasks')")
+    for name, t in tasks.items():
+        if not isinstance(t, dict) or not isinstance(t.get("metrics"), dict):
+            raise TrustbenchError(f"{path}: malformed results (task {name!r} has no object 'metrics')")
+        for key, m in t["metrics"].items():
+            if not isinstance(m, dict) or "value" not in m:
+                raise TrustbenchError(f"{path}: malformed results (metric {name}:{key} is not a metric record)")
+            v = m["value"]
+            if v is not None and not isinstance(v, (int, float)):
+                raise TrustbenchError(f"{path}: malformed results (metric {name}:{key} value is not a number)")
+    dims = results.get("dimensions", {})
+    if dims is not None and not isinstance(dims, dict):
+        raise TrustbenchError(f"{path}: malformed results ('dimensions' must be an object)")
+
+
+def load_run(run_dir: Path | str) -> RunData:
+    """Load and check a run directory. Raises TrustbenchError (one line, naming the file)."""
+    path = Path(run_dir)
+    if not path.exists():
+        raise TrustbenchError(f"{path}: run directory not found")
+    if not path.is_dir():
+        raise TrustbenchError(f"{path}: not a directory")
+    results_path = path / "results.json"
+    results = _read_json(results_path)
+    _check_results(results_path, results)
+    manifest_path = path / "manifest.json"
+    manifest = _read_json(manifest_path)
+    if not isinstance(manifest, dict):
+        raise TrustbenchError(f"{manifest_path}: malformed manifest (top level must be an object)")
+    samples = path / "samples.jsonl"
+    return RunData(path=path, manifest=manifest, results=results, samples_path=samples if samples.is_file() else None)
