@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -37,26 +38,43 @@ class AdaptiveLimiter:
         self.limit = float(min(max(initial, self.minimum), self.maximum))
         self.adaptive = adaptive
         self.in_flight = 0
-        self._cond = asyncio.Condition()
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._slow_start = True
         self._base_latency: float | None = None
         self._last_cut = 0.0
 
     async def acquire(self) -> None:
-        async with self._cond:
-            while self.in_flight >= int(self.limit):
-                await self._cond.wait()
+        """Take a slot; waiters are served first-in first-out (no thundering herd)."""
+        if self.in_flight < int(self.limit) and not self._waiters:
             self.in_flight += 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut  # the releaser counted us in
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.in_flight -= 1
+                self._wake()
+            else:
+                self._waiters.remove(fut)
+            raise
 
     async def release(self, latency: float | None = None, overload: bool = False) -> None:
-        async with self._cond:
-            self.in_flight -= 1
-            if self.adaptive:
-                if overload:
-                    self._on_overload()
-                elif latency is not None:
-                    self._on_success(latency)
-            self._cond.notify_all()
+        self.in_flight -= 1
+        if self.adaptive:
+            if overload:
+                self._on_overload()
+            elif latency is not None:
+                self._on_success(latency)
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self.in_flight < int(self.limit):
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self.in_flight += 1
+                fut.set_result(None)
 
     def _on_success(self, latency: float) -> None:
         base = self._base_latency

@@ -1,7 +1,8 @@
 """`openai:<model>`: any OpenAI-compatible chat-completions server over HTTP.
 
 Several base URLs are load-balanced by least outstanding requests. The API key is sent in
-the Authorization header only and redacted from every error message.
+the Authorization header only and redacted from every error message. The transport is
+aiohttp: measured in bench/, it sustains several times httpx's request rate at high concurrency.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import os
 from typing import Any
 
-import httpx
+import aiohttp
 
 from trustbench.errors import SpecError
 from trustbench.models.base import Completion, GenParams, Model, ModelError
@@ -26,7 +27,7 @@ def redact(text: str, secret: str | None) -> str:
     return text
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
+def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
     value = resp.headers.get("retry-after")
     if value is None:
         return None
@@ -66,7 +67,7 @@ class OpenAIChatModel(Model):
         self._key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
         self._outstanding = dict.fromkeys(self.base_urls, 0)
         self._max_connections = max_connections
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
         self._extra_identity = extra_identity or {}
         self.requests_sent = 0
 
@@ -78,12 +79,14 @@ class OpenAIChatModel(Model):
             headers = {"Content-Type": "application/json"}
             if self._key:
                 headers["Authorization"] = f"Bearer {self._key}"
-            limits = httpx.Limits(max_connections=self._max_connections, max_keepalive_connections=self._max_connections)
-            self._client = httpx.AsyncClient(headers=headers, limits=limits, timeout=httpx.Timeout(None))
+            connector = aiohttp.TCPConnector(limit=self._max_connections)
+            self._client = aiohttp.ClientSession(
+                headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
+            )
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     def _pick_url(self) -> str:
@@ -101,27 +104,28 @@ class OpenAIChatModel(Model):
         self._outstanding[url] += 1
         self.requests_sent += 1
         try:
-            resp = await self._client.post(f"{url}/chat/completions", json=body)
-            content = await resp.aread()
-        except httpx.TimeoutException:
+            async with self._client.post(f"{url}/chat/completions", json=body) as resp:
+                status = resp.status
+                content = await resp.read()
+                retry_after = _retry_after(resp)
+        except TimeoutError:
             raise self._error(f"{url}: request timed out", transient=True) from None
-        except httpx.TransportError as e:
+        except aiohttp.ClientError as e:
             raise self._error(f"{url}: connection error ({type(e).__name__}: {e})", transient=True) from None
         finally:
             self._outstanding[url] -= 1
-        if resp.status_code != 200:
+        if status != 200:
             snippet = content[:200].decode("utf-8", "replace").replace("\n", " ")
-            transient = resp.status_code in RETRYABLE_STATUS
-            if resp.status_code in (401, 403):
-                reason = f"{url}: HTTP {resp.status_code} (check OPENAI_API_KEY): {snippet}"
+            if status in (401, 403):
+                reason = f"{url}: HTTP {status} (check OPENAI_API_KEY): {snippet}"
             else:
-                reason = f"{url}: HTTP {resp.status_code}: {snippet}"
+                reason = f"{url}: HTTP {status}: {snippet}"
             raise self._error(
                 reason,
-                transient=transient,
-                retry_after=_retry_after(resp),
-                overload=resp.status_code in OVERLOAD_STATUS,
-                status=resp.status_code,
+                transient=status in RETRYABLE_STATUS,
+                retry_after=retry_after,
+                overload=status in OVERLOAD_STATUS,
+                status=status,
             )
         return self._parse(url, content)
 

@@ -1,0 +1,242 @@
+"""Turn a run directory into the numbers every report format shows (the view model)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from trustbench.report.rundir import RunData
+from trustbench.scoring.stats import DIMENSION_DEFINITION, dimension_entries, wilson_interval
+from trustbench.tasks.base import DIMENSIONS
+
+MAX_TEXT = 100_000  # characters of one message / response kept in the HTML sample browser
+MAX_TAG_VALUES = 30  # a verdict key with more distinct values than this is not offered as a filter
+
+EXAGGERATED = "safety/exaggerated_safety"
+MISUSE = "safety/misuse"
+JAILBREAK = "safety/jailbreak"
+
+
+def dimensions(run: RunData) -> dict[str, dict[str, Any]]:
+    """results.json's dimension scores, or recomputed from its task metrics when absent."""
+    dims = run.results.get("dimensions")
+    if dims:
+        return dims
+    entries = [
+        (t.get("dimension") or name.split("/")[0], name, key, m)
+        for name, t in run.tasks.items()
+        for key, m in t["metrics"].items()
+    ]
+    return dimension_entries(entries)
+
+
+def dimension_order(dims: Mapping[str, Any]) -> list[str]:
+    return list(DIMENSIONS) + sorted(d for d in dims if d not in DIMENSIONS)
+
+
+def _count(metrics: Mapping[str, Any], keys: tuple[str, ...], complement_keys: tuple[str, ...]) -> tuple[int, int] | None:
+    """(refusals, n) from the first refusal-rate metric present (or its complement)."""
+    for k in keys:
+        m = metrics.get(k)
+        if m and m.get("successes") is not None and m.get("n"):
+            return int(m["successes"]), int(m["n"])
+    for k in complement_keys:
+        m = metrics.get(k)
+        if m and m.get("successes") is not None and m.get("n"):
+            return int(m["n"]) - int(m["successes"]), int(m["n"])
+    return None
+
+
+def frontier_point(run: RunData) -> dict[str, Any] | None:
+    """x = refusal rate on exaggerated_safety, y = compliance rate on misuse + jailbreak (pooled).
+
+    Both from the refusal-rate metrics' counts (either scoring mode), with Wilson intervals.
+    None when the run lacks exaggerated_safety or both harmful-prompt tasks.
+    """
+    tasks = run.tasks
+    ex = _count(tasks.get(EXAGGERATED, {}).get("metrics", {}), ("rta",), ("answer_rate", "1-RtA"))
+    harmful = []
+    for name, keys in ((MISUSE, ("rta", "RtA")), (JAILBREAK, ("rta", "total"))):
+        c = _count(tasks.get(name, {}).get("metrics", {}), keys, ())
+        if c:
+            harmful.append((name, c))
+    if not ex or not harmful:
+        return None
+    refused, n_ex = ex
+    complied = sum(n - k for _, (k, n) in harmful)
+    n_h = sum(n for _, (_, n) in harmful)
+    return {
+        "label": run.model,
+        "run_id": run.run_id,
+        "x": refused / n_ex,
+        "x_ci": list(wilson_interval(refused, n_ex)),
+        "x_n": n_ex,
+        "y": complied / n_h,
+        "y_ci": list(wilson_interval(complied, n_h)),
+        "y_n": n_h,
+        "y_tasks": [name for name, _ in harmful],
+    }
+
+
+def task_rows(run: RunData) -> list[dict[str, Any]]:
+    """Tasks in dimension order, each with its metric rows."""
+    order = {d: i for i, d in enumerate(DIMENSIONS)}
+    rows = []
+    for name, t in run.tasks.items():
+        dim = t.get("dimension") or name.split("/")[0]
+        metrics = []
+        for key, m in t["metrics"].items():
+            total, parsed = m.get("total") or 0, m.get("parsed") or 0
+            metrics.append({
+                "key": key,
+                "value": m.get("value"),
+                "ci": m.get("ci"),
+                "ci_method": m.get("ci_method"),
+                "n": m.get("n"),
+                "total": total,
+                "parsed": parsed,
+                "unparsed": total - parsed,
+                "coverage": m.get("coverage", (parsed / total) if total else None),
+                "direction": m.get("direction", "higher"),
+                "headline": bool(m.get("headline")),
+                "description": m.get("description") or "",
+                "reason": m.get("reason"),
+                "judge_adjusted": (m.get("extra") or {}).get("ci_judge_adjusted"),
+                "note": (m.get("extra") or {}).get("ci_note"),
+            })
+        covs = [x["coverage"] for x in metrics if x["coverage"] is not None]
+        rows.append({
+            "name": name,
+            "dimension": dim,
+            "description": t.get("description") or "",
+            "n_items": t.get("n_items"),
+            "n_failed": t.get("n_failed") or 0,
+            "min_coverage": min(covs) if covs else None,
+            "metrics": metrics,
+        })
+    rows.sort(key=lambda r: (order.get(r["dimension"], len(order)), r["dimension"]))
+    return rows
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return f"<list len={len(v)}>"
+    s = json.dumps(v, ensure_ascii=False)
+    return s if len(s) <= 200 else s[:200] + "…"
+
+
+def _cap(s: str | None) -> str | None:
+    if s is None or len(s) <= MAX_TEXT:
+        return s
+    return s[:MAX_TEXT] + f"\n[… {len(s) - MAX_TEXT} more characters not shown in the report; see samples.jsonl]"
+
+
+def collect_samples(run: RunData, *, rows: bool = True) -> dict[str, Any]:
+    """One pass over samples.jsonl: the browser's rows, filter tags, failure and unparsed counts."""
+    task_names: list[str] = []
+    task_index: dict[str, int] = {}
+    tag_names: list[str] = ["generation failed"]
+    tag_index: dict[str, int] = {"generation failed": 0}
+    key_values: dict[str, set[str]] = {}
+    raw: list[tuple[int, str, list, Any, Any, str, list[str], str, bool]] = []
+    errors: Counter[str] = Counter()
+    unparsed: dict[str, Counter[str]] = {}
+    failed: Counter[str] = Counter()
+    n = 0
+    for s in run.iter_samples():
+        n += 1
+        task = str(s["task"])
+        if task not in task_index:
+            task_index[task] = len(task_names)
+            task_names.append(task)
+        response, error = s.get("response"), s.get("error")
+        verdicts = s.get("verdicts") or {}
+        tags = []
+        if response is None:
+            failed[task] += 1
+            errors[(str(error) if error else "no response")[:160]] += 1
+            tags.append("generation failed")
+        vparts = []
+        for k, v in verdicts.items():
+            vparts.append(f"{k}={_short(v)}")
+            if v is None and response is not None:
+                unparsed.setdefault(task, Counter())[k] += 1
+            if v is None or isinstance(v, (bool, str)):
+                label = "unparsed" if v is None else _short(v)
+                tag = f"{k}: {label}"
+                tags.append(tag)
+                key_values.setdefault(k, set()).add(tag)
+        if rows:
+            msgs = [[str(m.get("role", "")), _cap(str(m.get("content", "")))] for m in (s.get("messages") or []) if isinstance(m, dict)]
+            score = s.get("score") or {}
+            score_text = "  ".join(f"{k}={_short(v)}" for k, v in score.items())
+            raw.append((task_index[task], str(s["id"]), msgs, _cap(response), error, "  ".join(vparts), tags, score_text, bool(s.get("cached"))))
+    # verdict keys with too many distinct values (free text) are not offered as filters
+    allowed = {t for vals in key_values.values() if len(vals) <= MAX_TAG_VALUES for t in vals}
+    for tag in sorted(allowed):
+        tag_index[tag] = len(tag_names)
+        tag_names.append(tag)
+    tag_count: Counter[int] = Counter()
+    out_rows = []
+    for t_i, sid, msgs, resp, err, vtext, tags, score_text, cached in raw:
+        idx = [tag_index[t] for t in tags if t in tag_index]
+        tag_count.update(idx)
+        out_rows.append([t_i, sid, msgs, resp, err, vtext, idx, score_text, 1 if cached else 0])
+    task_count = Counter(r[0] for r in out_rows)
+    return {
+        "n": n,
+        "blob": {
+            "tasks": task_names,
+            "taskCounts": [task_count[i] for i in range(len(task_names))],
+            "tags": tag_names,
+            "tagCounts": [tag_count[i] for i in range(len(tag_names))],
+            "rows": out_rows,
+        },
+        "errors": errors.most_common(10),
+        "unparsed": {t: dict(c) for t, c in unparsed.items()},
+        "failed": dict(failed),
+    }
+
+
+def script_json(obj: Any) -> str:
+    """JSON safe inside <script type="application/json">: <, >, &, U+2028, U+2029 escaped."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return (
+        s.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def build_view(run: RunData, *, with_samples: bool = True) -> dict[str, Any]:
+    dims = dimensions(run)
+    order = dimension_order(dims)
+    dim_rows = []
+    for d in order:
+        info = dims.get(d)
+        dim_rows.append({"name": d, **(info or {"score": None, "ci": None, "n_metrics": 0, "metrics": [], "reason": "no tasks of this dimension in the run"})})
+    definitions = sorted({str(r.get("definition")) for r in dim_rows if r.get("definition")}) or [DIMENSION_DEFINITION]
+    samples = collect_samples(run, rows=with_samples) if run.samples_path else None
+    tasks = task_rows(run)
+    for t in tasks:
+        t["unparsed_verdicts"] = (samples or {}).get("unparsed", {}).get(t["name"], {})
+    summary = dict(run.results.get("summary") or {})
+    return {
+        "run_id": run.run_id,
+        "model": run.model,
+        "scoring": run.scoring,
+        "manifest": run.manifest,
+        "summary": summary,
+        "dimensions": dim_rows,
+        "definitions": definitions,
+        "ci_methods": sorted({str(r["ci_method"]) for r in dim_rows if r.get("ci_method")}),
+        "tasks": tasks,
+        "frontier": frontier_point(run),
+        "samples": samples,
+    }
