@@ -89,8 +89,8 @@ def test_real_file_scores_in_both_modes(task, root):
                 assert math.isfinite(m.value), key
             if m.headline and m.value is not None:
                 assert 0.0 <= m.value <= 1.0, key
-        if mode == "corrected":
-            assert 1 <= sum(m.headline for m in score.metrics.values()) <= 3
+        low = 1 if mode == "corrected" else 0  # trustllm: no headline where the value can leave [0, 1]
+        assert low <= sum(m.headline for m in score.metrics.values()) <= 3, mode
     # scoring is pure: the records are untouched
     assert items[1].record is data.records[1]
 

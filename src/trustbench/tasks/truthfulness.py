@@ -161,7 +161,9 @@ class InternalRecord(Record):
             try:
                 q = v["paragraphs"][0]["qas"][0]["question"]
             except (TypeError, KeyError, IndexError):
-                raise ValueError("adversarial question must be a SQuAD article dict with paragraphs[0].qas[0].question") from None
+                raise ValueError(
+                    "adversarial question must be a SQuAD article dict with paragraphs[0].qas[0].question"
+                ) from None
             if not isinstance(q, str):
                 raise ValueError("adversarial paragraphs[0].qas[0].question must be a string")
         elif not isinstance(v, str):
@@ -179,9 +181,9 @@ def _question_text(record: Mapping[str, Any]) -> str:
 
 
 def _gold_text(answer: Any) -> str:
-    """Gold answer(s) for the judge: distinct strings in order, joined with '; '."""
+    """Gold answer(s) for the judge: distinct strings in order, one per line."""
     if isinstance(answer, list):
-        return "; ".join(dict.fromkeys(str(a) for a in answer))
+        return "\n".join(dict.fromkeys(str(a) for a in answer))
     return str(answer)
 
 
