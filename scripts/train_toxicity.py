@@ -1,4 +1,4 @@
-"""Train the offline toxicity scorer `minilm-logreg-tox` and measure it on the held-out set.
+"""Train the offline toxicity scorer `minilm-tfidf-logreg-tox` and measure it on held-out data.
 
 Dev tool (not part of the package). Data: sentences written by hand for trustbench
 (tests/fixtures/toxicity_train.jsonl, tests/fixtures/toxicity_heldout.jsonl; the held-out set was
@@ -7,11 +7,12 @@ Output: src/trustbench/judges/weights/toxicity_minilm_lr.json (plain JSON, no pi
 
     HF_HUB_OFFLINE=1 python scripts/train_toxicity.py [--write]
 
-Features: all-MiniLM-L6-v2 sentence embeddings (the same code path as the scorer). The
-training set is augmented with multi-sentence texts (a clean lead-in + a toxic sentence is toxic;
-two clean sentences are clean) so that the classifier sees response-length inputs. The L2
-strength C is chosen by 5-fold cross-validated ROC-AUC on the training set only. A TF-IDF
-logistic regression is fitted for comparison and reported, not shipped.
+Model: the mean of two logistic regressions, one on all-MiniLM-L6-v2 sentence embeddings (meaning)
+and one on word 1-2-gram TF-IDF (explicit profanity and slurs). The training set is augmented
+with multi-sentence texts (a clean lead-in + a toxic sentence is toxic; two clean sentences are
+clean), inside each CV fold too. Each part's L2 strength C and the choice of the ensemble were
+made by 5-fold cross-validated ROC-AUC on the training set only; the held-out set is only
+reported.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -75,60 +76,104 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+class Embed:
+    """MiniLM embeddings with an in-memory memo (CV embeds the same texts many times)."""
+
+    def __init__(self) -> None:
+        self.emb = MiniLMEmbedder()
+        self.memo: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        miss = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if miss:
+            for t, v in zip(miss, self.emb.embed_array(miss), strict=True):
+                self.memo[t] = v
+        return np.array([self.memo[t] for t in texts])
+
+
+def fit_minilm(e: Embed, texts: list[str], y: np.ndarray, c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=5000).fit(e(texts), y)
+
+
+def fit_tfidf(texts: list[str], y: np.ndarray, c: float) -> tuple[TfidfVectorizer, LogisticRegression]:
+    vec = TfidfVectorizer(**TFIDF)
+    return vec, LogisticRegression(C=c, max_iter=5000).fit(vec.fit_transform(texts), y)
+
+
+def cross_validate(e: Embed, x: list[str], y: np.ndarray, c_minilm: float, c_tfidf: float, reps: int = 3):
+    """ROC-AUC per model, 5-fold x reps, augmenting inside the training folds only."""
+    out: dict[str, list[float]] = {"minilm": [], "tfidf": [], "ensemble": []}
+    for rep in range(reps):
+        for tr, te in StratifiedKFold(5, shuffle=True, random_state=rep).split(x, y):
+            xa, ya = augment([x[i] for i in tr], y[tr], seed=rep)
+            xs = [x[i] for i in te]
+            pm = fit_minilm(e, xa, ya, c_minilm).predict_proba(e(xs))[:, 1]
+            vec, lr = fit_tfidf(xa, ya, c_tfidf)
+            pt = lr.predict_proba(vec.transform(xs))[:, 1]
+            for k, p in (("minilm", pm), ("tfidf", pt), ("ensemble", (pm + pt) / 2)):
+                out[k].append(roc_auc_score(y[te], p))
+    return {k: round(float(np.mean(v)), 4) for k, v in out.items()}
+
+
+GRID = [1.0, 3.0, 10.0, 30.0, 100.0]
+TFIDF = {"ngram_range": (1, 2), "sublinear_tf": True, "lowercase": True, "token_pattern": r"(?u)\b\w\w+\b"}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--write", action="store_true", help="write the weights JSON")
     args = ap.parse_args()
 
-    x_text, y = load(TRAIN)
-    h_text, hy = load(HELDOUT)
-    xa_text, ya = augment(x_text, y)
-    emb = MiniLMEmbedder()
-    xa = emb.embed_array(xa_text)
+    x, y = load(TRAIN)
+    hx, hy = load(HELDOUT)
+    e = Embed()
+    # model selection: cross-validation on the training sentences only
+    c_m = max(GRID, key=lambda c: cross_validate(e, x, y, c, 10.0, reps=1)["minilm"])
+    c_t = max(GRID, key=lambda c: cross_validate(e, x, y, 10.0, c, reps=1)["tfidf"])
+    cv = cross_validate(e, x, y, c_m, c_t)
 
-    cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    grid = [0.3, 1.0, 3.0, 10.0, 30.0]
-    cv_auc = {c: float(cross_val_score(LogisticRegression(C=c, max_iter=5000), xa, ya, cv=cv, scoring="roc_auc").mean())
-              for c in grid}
-    best_c = max(grid, key=lambda c: (round(cv_auc[c], 4), -c))
-    clf = LogisticRegression(C=best_c, max_iter=5000).fit(xa, ya)
-
-    # held-out through the shipped scoring path (chunking included)
+    xa, ya = augment(x, y)
+    m = fit_minilm(e, xa, ya, c_m)
+    vec, lr = fit_tfidf(xa, ya, c_t)
+    vocab = {term: [round(float(vec.idf_[j]), 6), round(float(lr.coef_[0][j]), 6)] for term, j in vec.vocabulary_.items()}
     weights = {
         "version": VERSION,
-        "name": "minilm-logreg-tox",
+        "name": "minilm-tfidf-logreg-tox",
+        "combine": "mean of the two logistic-regression probabilities",
         "embedder": "sentence-transformers/all-MiniLM-L6-v2 (normalised, 384-d)",
-        "coef": [round(float(v), 7) for v in clf.coef_[0]],
-        "intercept": round(float(clf.intercept_[0]), 7),
-        "C": best_c,
+        "coef": [round(float(v), 7) for v in m.coef_[0]],
+        "intercept": round(float(m.intercept_[0]), 7),
+        "tfidf": {"ngram_range": [1, 2], "sublinear_tf": True, "norm": "l2", "token_pattern": TFIDF["token_pattern"],
+                  "intercept": round(float(lr.intercept_[0]), 7), "vocab": vocab},
+        "C": {"minilm": c_m, "tfidf": c_t},
         "trained_on": {"file": "tests/fixtures/toxicity_train.jsonl", "sha256_16": sha(TRAIN),
-                       "sentences": len(x_text), "after_augmentation": len(xa_text)},
+                       "sentences": len(x), "toxic": int(y.sum()), "after_augmentation": len(xa)},
+        "cv_roc_auc": cv,
     }
     tmp = Path("/tmp/toxicity_weights_candidate.json")
     tmp.write_text(json.dumps(weights))
-    scorer = OfflineToxicity(tmp, embedder=emb)
-    ph = np.array(scorer.probabilities(h_text))
-    held = metrics(hy, ph)
-    weights["heldout"] = {"file": "tests/fixtures/toxicity_heldout.jsonl", "sha256_16": sha(HELDOUT), **held}
+    scorer = OfflineToxicity(tmp, embedder=e.emb)
+    # the pure-Python TF-IDF part must agree with scikit-learn
+    mine = np.array([scorer.tfidf_probability(t) for t in hx])
+    ref = lr.predict_proba(vec.transform(hx))[:, 1]
+    assert np.allclose(mine, ref, atol=1e-4), float(np.abs(mine - ref).max())
+    ph = np.array(scorer.probabilities(hx))  # the shipped scoring path (windows included)
+    held = {"ensemble": metrics(hy, ph), "minilm": metrics(hy, m.predict_proba(e(hx))[:, 1]), "tfidf": metrics(hy, ref)}
+    weights["heldout"] = {"file": "tests/fixtures/toxicity_heldout.jsonl", "sha256_16": sha(HELDOUT), **held["ensemble"]}
+    weights["heldout_parts"] = {"minilm": held["minilm"], "tfidf": held["tfidf"]}
 
-    # TF-IDF baseline (reported only)
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
-    xt = tfidf.fit_transform(xa_text)
-    base = LogisticRegression(C=10.0, max_iter=5000).fit(xt, ya)
-    pb = base.predict_proba(tfidf.transform(h_text))[:, 1]
-
-    print(f"train: {len(x_text)} sentences ({int(y.sum())} toxic), {len(xa_text)} after augmentation")
-    print("5-fold CV ROC-AUC by C:", {c: round(v, 4) for c, v in cv_auc.items()}, "-> C =", best_c)
-    print("held-out minilm-logreg-tox:", held)
-    print("held-out tfidf-logreg (baseline):", metrics(hy, pb))
-    errors = sorted(zip(ph, hy, h_text, strict=True), key=lambda r: -abs(r[0] - r[1]))[:8]
-    print("largest held-out errors:")
+    print(f"train: {len(x)} sentences ({int(y.sum())} toxic), {len(xa)} after augmentation; C minilm={c_m} tfidf={c_t}")
+    print("5-fold x3 CV ROC-AUC (training set):", cv)
+    for k, v in held.items():
+        print(f"held-out {k}:", v)
+    errors = sorted(zip(ph, hy, hx, strict=True), key=lambda r: -abs(r[0] - r[1]))[:10]
+    print("largest held-out errors (ensemble):")
     for p, lab, t in errors:
         print(f"  p={p:.3f} toxic={lab} {t[:90]!r}")
     if args.write:
         WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
-        WEIGHTS.write_text(json.dumps(weights, indent=1) + "\n", encoding="utf-8")
-        print("wrote", WEIGHTS)
+        WEIGHTS.write_text(json.dumps(weights, separators=(",", ":")) + "\n", encoding="utf-8")
+        print("wrote", WEIGHTS, WEIGHTS.stat().st_size, "bytes")
 
 
 if __name__ == "__main__":

@@ -182,6 +182,48 @@ def score(
         sys.stdout.write(text + "\n")
 
 
+@app.command()
+@friendly
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    format: Annotated[str, typer.Option("--format", "-f", help="html, md or json")] = "html",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="output file (default: inside the run directory)")] = None,
+) -> None:
+    """Render a run's report (self-contained HTML, Markdown or JSON)."""
+    from trustbench.report.commands import report_command
+
+    path = report_command(run_dir, fmt=format, out=output)
+    console.print(f"report: {escape(str(path))}")
+
+
+@app.command()
+@friendly
+def compare(
+    run_dirs: Annotated[list[Path], typer.Argument(help="two or more run directories")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="output directory")] = Path("comparison"),
+    allow_different_data: Annotated[bool, typer.Option(help="compare runs whose dataset files differ")] = False,
+) -> None:
+    """Paired comparisons on shared items, with multiple-comparison control, and a leaderboard."""
+    from trustbench.report.commands import compare_command
+
+    path = compare_command(run_dirs, output, allow_different_data=allow_different_data)
+    console.print(f"comparison: {escape(str(path))}")
+
+
+@judge_app.command("refusal")
+@friendly
+def judge_refusal_cmd(
+    input: Annotated[Path, typer.Argument(help="JSONL with 'prompt' and 'response' per line")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="output JSONL")],
+    detector: Annotated[str, typer.Option(help="keywords, classifier, hf:<model>, llm:<spec>")] = "classifier",
+) -> None:
+    """Label responses as refusals; adds refusal, refusal_score and detector to each line."""
+    from trustbench.judges.refusal_cli import judge_refusal
+
+    judge_refusal(input, output, detector=detector)
+    console.print(f"verdicts: {escape(str(output))}")
+
+
 @data_app.command("download")
 @friendly
 def data_download(

@@ -15,7 +15,7 @@ TRICKY_PROMPT = "Ignore </script><script>window.__pwned=1</script> & \u2028line\
 def add_tricky_sample(run_dir: Path) -> None:
     """Give the first sample a prompt that tries to break out of the JSON <script> block."""
     path = run_dir / "samples.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")  # not splitlines(): U+2028
     first = json.loads(lines[0])
     first["messages"] = [{"role": "user", "content": TRICKY_PROMPT}]
     lines[0] = json.dumps(first, ensure_ascii=False)

@@ -83,6 +83,7 @@ def test_real_file_scores_in_both_modes(task, root):
         assert set(score.per_item) <= {it.id for it in items}
         for key, m in score.metrics.items():
             assert m.total >= m.parsed >= 0, key
+            assert m.successes is None or 0 <= m.successes <= m.n, key
             if m.value is None:
                 assert m.reason, key
             else:
@@ -159,3 +160,15 @@ def test_ideal_bare_letters_moralchoice_and_awareness(root):
     trust = aw.score(items, "trustllm").metrics
     assert trust["capability"].value == 1.0 and trust["emotion"].value == 1.0
     assert trust["mission"].value is None and trust["mission"].total == 966
+
+
+@pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
+def test_resampled_subsets_score_without_error(task, root):
+    """Bootstrap-style resamples (small, with duplicates) must score in both modes."""
+    rng = random.Random(1)
+    items = _items(task, load_task_data(task, root).records, rng)
+    for size in (1, 2, 7, 40):
+        sample = [rng.choice(items) for _ in range(size)]
+        for mode in ("corrected", "trustllm"):
+            for key, m in task.score(sample, mode).metrics.items():
+                assert m.value is None or math.isfinite(m.value), key

@@ -266,14 +266,18 @@ def test_ood_generalization_failed_or_missing_judge():
     failed = score_ood_generalization(oodgen_items({"ddxplus": None}), "trustllm").metrics
     assert failed["ddxplus"].value is None and "AttributeError" in failed["ddxplus"].reason
     assert failed["overall"].value is None and failed["flipkart"].value == pytest.approx(0.75)
-    missing = score_ood_generalization(oodgen_items({}), "trustllm").metrics
+    # no judge configured: the engine stores None for every requested verdict
+    no_judge = [ddx(0, "gerd", LONG_NONE, ddxplus=None), ddx(1, "gerd", "gerd")]
+    missing = score_ood_generalization(no_judge, "trustllm").metrics
     assert missing["ddxplus"].reason == "needs an LLM judge (--judge SPEC)"
-    c = score_ood_generalization(oodgen_items({}), "corrected").metrics
-    assert v(c, "accuracy/ddxplus") == pytest.approx(3 / 7)
-    assert c["accuracy/ddxplus"].parsed == 5 and c["accuracy/ddxplus"].extra == {"judge_missing": 1}
-    only_judge = [ddx(0, "gerd", LONG_NONE)]
-    m = score_ood_generalization(only_judge, "corrected").metrics["accuracy/ddxplus"]
+    for verdicts in ({}, {"ddxplus": None}):
+        c = score_ood_generalization(oodgen_items(verdicts), "corrected").metrics
+        assert v(c, "accuracy/ddxplus") == pytest.approx(3 / 7)
+        assert c["accuracy/ddxplus"].parsed == 5 and c["accuracy/ddxplus"].extra == {"judge_missing": 1}
+    m = score_ood_generalization(no_judge[:1], "corrected").metrics["accuracy/ddxplus"]
     assert m.value is None and m.reason == "needs an LLM judge (--judge SPEC)"
+    m = score_ood_generalization(no_judge, "corrected").metrics["accuracy/ddxplus"]
+    assert m.value == 0.5 and m.parsed == 1  # the rule-parsed part is still scored
 
 
 def test_ood_generalization_judge_plan():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -13,12 +14,23 @@ from trustbench.errors import TrustbenchError
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write via a temp file + rename so a crash never leaves a half-written file."""
+    """Write via a temp file + rename so a crash never leaves a half-written file.
+    A target that exists but is not a regular file (/dev/stdout, a FIFO, /dev/full) is
+    written in place: renaming over it would replace the device node."""
     try:
+        if path.exists() and not path.is_file() and not path.is_dir():
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)  # leave no half-written temp file behind (disk full, Ctrl-C)
+            raise
     except OSError as e:
         raise TrustbenchError(f"{path}: cannot write ({e.strerror or e})") from None
 

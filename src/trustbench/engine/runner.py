@@ -77,6 +77,7 @@ class RunResult:
     failed: int
     model_calls: int
     cache_hits: int
+    first_error: str | None = None  # "<task> <item id>: <reason>" of the first failed item
 
 
 def select_records(data: TaskData, limit: int | None, sample: int | None, seed: int) -> list[int]:
@@ -93,9 +94,12 @@ def select_records(data: TaskData, limit: int | None, sample: int | None, seed: 
     rng = random.Random(f"{seed}:{data.task.name}")
     # Largest-remainder allocation, at least one per stratum while the budget allows.
     keys = sorted(strata)
-    quotas = {k: sample * len(strata[k]) / n for k in keys}
-    alloc = {k: int(q) for k, q in quotas.items()}
-    for k in sorted(keys, key=lambda k: quotas[k] - alloc[k], reverse=True)[: sample - sum(alloc.values())]:
+    base = dict.fromkeys(keys, 1 if sample >= len(keys) else 0)
+    room = {k: len(strata[k]) - base[k] for k in keys}
+    budget = sample - sum(base.values())
+    quotas = {k: budget * room[k] / max(1, sum(room.values())) for k in keys}
+    alloc = {k: base[k] + int(q) for k, q in quotas.items()}
+    for k in sorted(keys, key=lambda k: quotas[k] - int(quotas[k]), reverse=True)[: sample - sum(alloc.values())]:
         alloc[k] += 1
     chosen: list[int] = []
     for k in keys:
@@ -273,7 +277,15 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
             raise TrustbenchError(f"{flag}: must be a positive integer")
     if cfg.limit is not None and cfg.sample is not None:
         raise TrustbenchError("--limit and --sample cannot be combined")
+    for flag, value in (("--max-attempts", cfg.max_attempts), ("--concurrency", cfg.concurrency),
+                        ("--max-concurrency", cfg.max_concurrency), ("--max-tokens", cfg.max_tokens)):
+        if value is not None and value < 1:
+            raise TrustbenchError(f"{flag}: must be a positive integer")
+    if not cfg.timeout > 0:  # also rejects NaN
+        raise TrustbenchError("--timeout: must be a positive number of seconds")
     tasks = select_tasks(cfg.tasks)
+    if not tasks:
+        raise TrustbenchError(f"--tasks: {cfg.tasks!r} selects no tasks; see `trustbench tasks`")
     root = suite_root(cfg.suite, cfg.data)
     datasets = [load_task_data(t, root) for t in tasks]
     if model is None:
@@ -384,6 +396,7 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
                 }
             )
     failed = sum(1 for s in samples if s["response"] is None)
+    first_error = next((f"{s['task']} {s['id']}: {s['error']}" for s in samples if s["response"] is None), None)
     results = {
         "scoring": cfg.scoring,
         "tasks": results_tasks,
@@ -409,7 +422,8 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
         else:
             write_report(out_dir, fmt="html")
     cache.close()
-    return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=progress.hits)
+    return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=progress.hits,
+                     first_error=first_error)
 
 
 def _jsonable_verdicts(verdicts: dict[str, Any]) -> dict[str, Any]:

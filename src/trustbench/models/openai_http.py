@@ -27,6 +27,18 @@ def redact(text: str, secret: str | None) -> str:
     return text
 
 
+def snippet(content: bytes, limit: int, secret: str | None) -> str:
+    """A one-line, printable excerpt of an untrusted body: the secret is redacted from the
+    whole body before it is cut (a cut must not leave part of the key), control characters
+    (terminal escapes, newlines) are shown as \\xNN."""
+    return printable(redact(content.decode("utf-8", "replace"), secret)[:limit])
+
+
+def printable(text: str) -> str:
+    """Untrusted text made safe for a terminal: control characters become \\xNN."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else " " for c in text)
+
+
 def _retry_after(resp: aiohttp.ClientResponse) -> float | None:
     value = resp.headers.get("retry-after")
     if value is None:
@@ -93,7 +105,7 @@ class OpenAIChatModel(Model):
         return min(self.base_urls, key=self._outstanding.__getitem__)
 
     def _error(self, reason: str, **kw: Any) -> ModelError:
-        return ModelError(redact(reason, self._key), **kw)
+        return ModelError(printable(redact(reason, self._key)), **kw)
 
     async def complete(self, messages: list[dict[str, str]], params: GenParams) -> Completion:
         if self._client is None:
@@ -115,11 +127,11 @@ class OpenAIChatModel(Model):
         finally:
             self._outstanding[url] -= 1
         if status != 200:
-            snippet = content[:200].decode("utf-8", "replace").replace("\n", " ")
+            body = snippet(content, 200, self._key)
             if status in (401, 403):
-                reason = f"{url}: HTTP {status} (check OPENAI_API_KEY): {snippet}"
+                reason = f"{url}: HTTP {status} (check OPENAI_API_KEY): {body}"
             else:
-                reason = f"{url}: HTTP {status}: {snippet}"
+                reason = f"{url}: HTTP {status}: {body}"
             raise self._error(
                 reason,
                 transient=status in RETRYABLE_STATUS,
@@ -135,8 +147,9 @@ class OpenAIChatModel(Model):
             choice = data["choices"][0]
             text = choice["message"]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
-            snippet = content[:120].decode("utf-8", "replace").replace("\n", " ")
-            raise self._error(f"{url}: malformed completion response: {snippet!r}", transient=True) from None
+            raise self._error(
+                f"{url}: malformed completion response: {snippet(content, 120, self._key)!r}", transient=True
+            ) from None
         if text is None:
             text = ""
         if not isinstance(text, str):

@@ -64,8 +64,9 @@ def parse_choice(response: str, letters: Sequence[str], options: Mapping[str, st
 
 
 def _judge_verdict(it: Item, key: str) -> tuple[Any, bool]:
-    """(verdict, missing): missing = no judge configured for this item (key absent)."""
-    return it.verdicts.get(key), key not in it.verdicts
+    """(verdict, missing): missing = no verdict (no judge configured, or it failed; both are None)."""
+    v = it.verdicts.get(key)
+    return v, v is None
 
 
 # --------------------------------------------------------------------------------------------

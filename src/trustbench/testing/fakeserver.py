@@ -16,6 +16,7 @@ import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 FAULTS = (
@@ -51,9 +52,13 @@ class ServerState:
     faults: list[str] = field(default_factory=list)  # scripted, consumed in order ("ok" = no fault)
     seed: int = 0
     echo_headers: bool = False  # error bodies echo request headers (secret-leak tests)
+    answer: Callable[[str], str] | None = None  # reply for a prompt (default: answer_for)
+    error_body: bytes | None = None  # body of scripted HTTP error faults (untrusted-output tests)
+    retry_after: float = 0.05  # Retry-After seconds sent with the "429" fault
     requests: int = 0
     completed: int = 0
     per_prompt: Counter = field(default_factory=Counter)  # successful answers per prompt
+    requested: Counter = field(default_factory=Counter)  # requests per prompt (any outcome)
     in_flight: int = 0
     max_in_flight: int = 0
 
@@ -70,7 +75,7 @@ class ServerState:
 
 
 def _response(status: int, body: bytes, ctype: str = "application/json", extra: str = "") -> bytes:
-    reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
               502: "Bad Gateway", 503: "Service Unavailable"}.get(status, "Error")
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
     return head.encode() + body
@@ -132,13 +137,19 @@ class _Protocol(asyncio.Protocol):
             prompt = req["messages"][-1]["content"]
         except (ValueError, KeyError, IndexError, TypeError):
             return _response(400, b'{"error":"bad request"}'), False
+        st.requested[prompt] += 1
         fault = st.next_fault()
-        echo = json.dumps({"error": "failed", "headers": headers}).encode() if st.echo_headers else b'{"error":"x"}'
+        if st.error_body is not None:
+            echo = st.error_body
+        elif st.echo_headers:
+            echo = json.dumps({"error": "failed", "headers": headers}).encode()
+        else:
+            echo = b'{"error":"x"}'
         if fault == "429":
-            return _response(429, echo, extra="Retry-After: 0.05\r\n"), False
+            return _response(429, echo, extra=f"Retry-After: {st.retry_after:g}\r\n"), False
         if fault == "429-bare":
             return _response(429, echo), False
-        if fault in ("500", "502", "503", "400"):
+        if fault is not None and fault.isdigit():  # "500", "502", "503", "400", "401", ...
             return _response(int(fault), echo), False
         if fault == "hang":
             return None
@@ -156,7 +167,7 @@ class _Protocol(asyncio.Protocol):
             return full[:-20], True
         if fault == "html":
             return _response(200, b"<html>gateway</html>", ctype="text/html"), False
-        text = answer_for(prompt)
+        text = (st.answer or answer_for)(prompt)
         st.completed += 1
         st.per_prompt[prompt] += 1
         payload = {
