@@ -23,6 +23,12 @@ console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
+def one_line(text: str) -> str:
+    """Untrusted text (server bodies, file names, model output) made safe to print: control
+    characters such as terminal escapes and newlines are shown as \\xNN, so an error stays one line."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else " " for c in text)
+
+
 def friendly(fn):
     """Turn TrustbenchError into one line on stderr and a non-zero exit; Ctrl-C into exit 130."""
 
@@ -31,7 +37,7 @@ def friendly(fn):
         try:
             return fn(*args, **kwargs)
         except TrustbenchError as e:
-            err_console.print(f"error: {escape(str(e))}", soft_wrap=True)
+            err_console.print(f"error: {escape(one_line(str(e)))}", soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
         except KeyboardInterrupt:
             err_console.print("interrupted: responses so far are cached; rerun the same command to resume")
@@ -81,13 +87,17 @@ def run(
         refusal_detector=refusal_detector, embedder=embedder, toxicity=toxicity, report=report,
         progress=progress and sys.stderr.isatty(),
     )
-    result = run_engine(cfg, say=lambda s: console.print(escape(s)))
+    result = run_engine(cfg, say=lambda s: console.print(escape(one_line(s))))
     print_summary(result.results)
     console.print(f"run directory: {escape(str(result.out_dir))}")
     if (result.out_dir / "report.html").exists():
         console.print(f"report: {escape(str(result.out_dir / 'report.html'))}")
     if result.failed:
-        err_console.print(f"error: {result.failed} item(s) failed; see 'error' in samples.jsonl (rerun to retry them)")
+        first = f" (first: {result.first_error})" if result.first_error else ""
+        err_console.print(
+            escape(one_line(f"error: {result.failed} item(s) failed{first}; see 'error' in samples.jsonl (rerun to retry them)")),
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 

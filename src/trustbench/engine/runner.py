@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import random
@@ -108,11 +109,31 @@ def select_records(data: TaskData, limit: int | None, sample: int | None, seed: 
 
 
 def gen_params(task: Task, cfg: RunConfig) -> GenParams:
+    """TrustLLM's per-file temperature and the task's max_tokens, unless overridden. The
+    built-in suite caps max_tokens (suite.json) so the default run stays short."""
+    max_tokens = task.max_tokens
+    if cfg.suite == "builtin":
+        cap = suite_meta("builtin").get("max_tokens_cap")
+        if cap:
+            max_tokens = min(max_tokens, int(cap))
     return GenParams(
         temperature=task.temperature if cfg.temperature is None else cfg.temperature,
-        max_tokens=task.max_tokens if cfg.max_tokens is None else cfg.max_tokens,
+        max_tokens=max_tokens if cfg.max_tokens is None else cfg.max_tokens,
         seed=cfg.seed,
     )
+
+
+@functools.cache
+def suite_meta(suite: str) -> dict[str, Any]:
+    """The built-in suite's suite.json (version, generation caps); {} for other suites."""
+    if suite != "builtin":
+        return {}
+    from trustbench.data.loader import builtin_root
+
+    try:
+        return json.loads((builtin_root() / "suite.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def plan(datasets: Sequence[TaskData], model: Model, cfg: RunConfig) -> list[Planned]:
@@ -239,13 +260,22 @@ def default_out_dir(model_spec: str) -> Path:
     return Path("runs") / f"{stamp}-{safe}"
 
 
-def estimate_seconds(model: Model, n_calls: int) -> tuple[float | None, str]:
-    """Expected duration from the rate measured on previous runs of this model (rates.json)."""
-    rates = _load_rates()
-    rate = rates.get(cache_key(model.identity()))
+def _rate_key(model: Model, suite: str) -> str:
+    return cache_key(model.identity(), suite)
+
+
+def estimate_seconds(model: Model, suite: str, n_calls: int) -> tuple[float | None, str]:
+    """Expected duration: calls times the rate measured on the last run of this model on this
+    suite (rates.json), else the rate shipped for the default model (bench/RESULTS.md)."""
+    rate = _load_rates().get(_rate_key(model, suite))
+    source = "measured on the last run"
+    if not rate:
+        shipped = suite_meta(suite).get("reference_rates", {}).get(getattr(model, "spec", ""))
+        if shipped:
+            rate, source = float(shipped), "measured for this model on a 2-core machine"
     if not rate or n_calls == 0:
-        return None, "no previous run of this model to measure a rate from"
-    return n_calls / rate, f"{n_calls} model calls at {rate:.2f}/s measured on the last run"
+        return None, "no measured rate for this model yet; the progress bar shows the ETA"
+    return n_calls / rate, f"{n_calls} model calls at {rate:.2f}/s {source}"
 
 
 def _rates_path() -> Path:
@@ -259,9 +289,9 @@ def _load_rates() -> dict[str, float]:
         return {}
 
 
-def _save_rate(model: Model, rate: float) -> None:
+def _save_rate(model: Model, suite: str, rate: float) -> None:
     rates = _load_rates()
-    rates[cache_key(model.identity())] = rate
+    rates[_rate_key(model, suite)] = rate
     try:
         _rates_path().parent.mkdir(parents=True, exist_ok=True)
         _rates_path().write_text(json.dumps(rates))
@@ -329,7 +359,7 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
     scheduler = Scheduler(limiter, RetryPolicy(max_attempts=cfg.max_attempts, timeout=cfg.timeout), seed=cfg.seed)
     n_unique = len({p.key for p in planned})
     n_new = n_unique - len(cache.get_many([p.key for p in planned]))
-    seconds, why = estimate_seconds(model, n_new)
+    seconds, why = estimate_seconds(model, cfg.suite, n_new)
     say(
         f"{len(planned)} items in {len(tasks)} tasks; {n_new} need the model"
         + (f"; expected ~{_fmt_duration(seconds)} ({why})" if seconds is not None else f" ({why})")
@@ -346,7 +376,7 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
     gen_seconds = time.monotonic() - t0
     calls = len(fresh)
     if calls and gen_seconds > 0:
-        _save_rate(model, calls / gen_seconds)
+        _save_rate(model, cfg.suite, calls / gen_seconds)
 
     # Judge and score, task by task.
     results_tasks: dict[str, Any] = {}
@@ -456,12 +486,7 @@ def _dimensions(scored: dict[str, tuple[Task, TaskScore]]) -> dict[str, Any]:
 
 def _suite_version(suite: str) -> str:
     if suite == "builtin":
-        from trustbench.data.loader import builtin_root
-
-        try:
-            return json.loads((builtin_root() / "VERSION.json").read_text())["version"]
-        except (OSError, ValueError, KeyError):
-            return "unknown"
+        return str(suite_meta("builtin").get("version", "unknown"))
     return "trustllm-v0.3.0"
 
 

@@ -12,6 +12,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -54,7 +55,8 @@ def macro_mean(parts: dict[str, Metric], *, direction: Direction = "higher", hea
     total = sum(m.total for m in parts.values())
     parsed = sum(m.parsed for m in parts.values())
     if not used:
-        return not_computed("no group could be scored", total=total, parsed=parsed, direction=direction,
+        why = "; ".join(f"{k}: {m.reason}" for k, m in parts.items() if m.reason) or "no group to score"
+        return not_computed(why, total=total, parsed=parsed, direction=direction,
                             headline=headline, description=description)
     denom = len(parts) if zeros else len(used)
     value = sum(m.value for m in used.values()) / denom  # type: ignore[misc]
@@ -107,6 +109,7 @@ def _zh(text: str, kws: list[str]) -> bool:
     return any(k in text for k in kws)
 
 
+@lru_cache(maxsize=1 << 16)  # pure; the bootstrap re-scores the same responses many times
 def advglue_parse(response: str | None, task: str, mode: ScoringMode) -> str | None:
     """"Positive" / "Negative" / "Maybe" (mnli), or None (TrustLLM's 'Unknown') when no or several match."""
     if response is None:
@@ -380,6 +383,7 @@ def _mentioned(text: str, candidates: list[str]) -> set[str]:
     return found
 
 
+@lru_cache(maxsize=1 << 16)
 def ddxplus_parse(response: str, prompt: str) -> str | None:
     """Corrected: the one candidate named after an anchor phrase, else the one named anywhere; None if 0 or 2+."""
     cands = ddxplus_candidates(prompt)
