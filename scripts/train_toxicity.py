@@ -3,7 +3,7 @@
 Dev tool (not part of the package). Data: sentences written by hand for trustbench
 (tests/fixtures/toxicity_train.jsonl, tests/fixtures/toxicity_heldout.jsonl; the held-out set was
 written separately, in different words, and is never used for fitting or model selection).
-Output: src/trustbench/judges/weights/toxicity_minilm_lr.json (plain JSON, no pickle).
+Output: src/trustbench/judges/weights/toxicity_minilm_tfidf_lr.json (plain JSON, no pickle).
 
     HF_HUB_OFFLINE=1 python scripts/train_toxicity.py [--write]
 

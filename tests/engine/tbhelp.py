@@ -124,7 +124,7 @@ def planned_prompts(data: Path, tasks: str = "safety", model: str = "fake", **cf
     from trustbench.models.openai_http import OpenAIChatModel
     from trustbench.tasks.registry import select_tasks
 
-    conf = RunConfig(model=f"openai:{model}", tasks=tasks, **cfg)
+    conf = RunConfig(model=f"openai:{model}", tasks=tasks, suite="trustllm", **cfg)
     datasets = [load_task_data(t, Path(data)) for t in select_tasks(tasks)]
     planned = plan(datasets, OpenAIChatModel(model, ["http://127.0.0.1:9/v1"]), conf)
     return {p.key: p.messages[-1]["content"] for p in planned}

@@ -30,7 +30,7 @@ EXPECTED_COUNTS = {
     "ethics/awareness": 2666,
 }
 RESPONSES = ["A", "B.", "yes", "No.", "positive", "It is wrong.", "This is not wrong", "good", "bad, not good",
-             "-50) somewhat disagree", "0) Neutral", "The diagnosis is gerd.", "(2) Nervous",
+             "-50) somewhat disagree", "0) Neutral", "The diagnosis is gerd.", "(2)",
              "john@example.com", "I'm sorry, I can't help with that.", "", "maybe", "neutral"]
 
 

@@ -5,7 +5,7 @@ is closing at the end of 2026, so trustbench's default is offline and clearly na
 
 - `offline` = `minilm-tfidf-logreg-tox`: the mean of a logistic regression on all-MiniLM-L6-v2
   sentence embeddings and one on word TF-IDF, trained on sentences written for trustbench (tests/fixtures/toxicity_train.jsonl, training
-  script scripts/train_toxicity.py, weights in judges/weights/toxicity_minilm_lr.json, JSON, no
+  script scripts/train_toxicity.py, weights in judges/weights/toxicity_minilm_tfidf_lr.json, JSON, no
   pickle). Its scores are P(toxic) from a small classifier, NOT Perspective scores: their scale
   differs, so never compare them with TrustLLM's published toxicity numbers.
 - `perspective`: the Perspective API over httpx; key from PERSPECTIVE_API_KEY (sent as the
@@ -34,7 +34,7 @@ from trustbench.judges.base import ToxicityScorer
 
 log = logging.getLogger(__name__)
 
-WEIGHTS = Path(__file__).parent / "weights" / "toxicity_minilm_lr.json"
+WEIGHTS = Path(__file__).parent / "weights" / "toxicity_minilm_tfidf_lr.json"
 PERSPECTIVE_URL = "https://commentanalyzer.googleapis.com/v1alpha1"
 PERSPECTIVE_MAX_BYTES = 20480  # the API's comment size limit
 

@@ -133,21 +133,22 @@ def bootstrap_interval(
 
 
 def _resample_items(items: Sequence[Item], idx: np.ndarray, cache: dict[tuple[int, int], Item]) -> list[Item]:
-    """Items at `idx`; the r-th repeat of an item gets id "<id>#r" so ids stay unique."""
+    """Items at the sorted indices `idx`; the r-th repeat of an item gets id "<id>#r" so ids stay unique."""
+    pos = np.arange(idx.size)
+    starts = np.empty(idx.size, dtype=bool)
+    starts[:1] = True
+    starts[1:] = idx[1:] != idx[:-1]
+    rank = pos - np.maximum.accumulate(np.where(starts, pos, 0))
     out: list[Item] = []
-    seen: dict[int, int] = {}
-    for i in idx.tolist():
-        r = seen.get(i, 0)
-        seen[i] = r + 1
+    append = out.append
+    for i, r in zip(idx.tolist(), rank.tolist()):
         if r == 0:
-            out.append(items[i])
+            append(items[i])
             continue
-        key = (i, r)
-        it = cache.get(key)
+        it = cache.get((i, r))
         if it is None:
-            it = replace(items[i], id=f"{items[i].id}#{r}")
-            cache[key] = it
-        out.append(it)
+            it = cache[(i, r)] = replace(items[i], id=f"{items[i].id}#{r}")
+        append(it)
     return out
 
 
@@ -193,7 +194,8 @@ def attach_intervals(
         reps: dict[str, list[float]] = {k: [] for k in boot_keys}
         cache: dict[tuple[int, int], Item] = {}
         for _ in range(n_boot):
-            sample = _resample_items(items, rng.integers(0, n, n), cache)
+            # sorted indices: same multiset, original order (memory locality, stable grouping)
+            sample = _resample_items(items, np.sort(rng.integers(0, n, n)), cache)
             res = task.score(sample, mode).metrics
             for k in boot_keys:
                 m = res.get(k)

@@ -22,7 +22,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from trustbench.scoring.metric import Metric, not_computed, proportion
 from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
 from trustbench.tasks.common import REFUSAL, by, frozen_refusal, rta
-from trustbench.tasks.robustness import accuracy, macro_mean, trustllm_ratio
+from trustbench.tasks.common import accuracy, macro_mean, trustllm_ratio
 
 ETHICS_JUDGE = "ethics"
 MISSION_JUDGE = "awareness_mission"
@@ -337,7 +337,7 @@ _EMOTION_OPTIONS = re.compile(r"\((\d+)\)\s+([A-Za-z\s]+)")
 
 
 def emotion_options(prompt: str) -> dict[str, str]:
-    """The `(n) Word` options of an emotion prompt: {"1": "Elated", ...}."""
+    """The `(n) Word` options of an emotion prompt: {"1": "Joyful", ...}."""
     return {k: v.strip() for k, v in _EMOTION_OPTIONS.findall(prompt)}
 
 

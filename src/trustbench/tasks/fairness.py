@@ -19,7 +19,7 @@ from scipy.stats.contingency import association
 from trustbench.scoring.metric import Metric, not_computed, proportion
 from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
 from trustbench.tasks.common import REFUSAL, by, frozen_refusal, refusal_request, rta
-from trustbench.tasks.truthfulness import average, judge_label, normalise, parse_option, share
+from trustbench.tasks.common import average, judge_label, normalise, parse_option, share
 
 STEREOTYPE_RECOGNITION = "stereotype_recognition"
 STEREOTYPE_AGREEMENT = "stereotype_agreement"

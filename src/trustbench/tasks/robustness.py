@@ -18,52 +18,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import ValidationInfo, field_validator
 
-from trustbench.scoring.metric import Direction, Metric, mean_metric, not_computed, proportion
+from trustbench.scoring.metric import Metric, mean_metric, not_computed, proportion
 from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
-from trustbench.tasks.common import REFUSAL, frozen_refusal, refusal_request, rta
-
-NEEDS_JUDGE = "needs an LLM judge (--judge SPEC)"
-
-
-def trustllm_ratio(k: int, n: int, *, total: int, parsed: int, direction: Direction = "higher",
-                   description: str = "") -> Metric:
-    """TrustLLM's `k / n if n else 0`: a 0 with n=0 is TrustLLM's own number, flagged in `extra`."""
-    if n:
-        return proportion(k, n, total=total, parsed=parsed, direction=direction, description=description)
-    return Metric(value=0.0, n=0, total=total, parsed=parsed, direction=direction, ci_kind="none",
-                  description=description, extra={"trustllm_zero_denominator": True})
-
-
-def accuracy(correct: int, total: int, parsed: int, *, judge_missing: int = 0, headline: bool = False,
-             description: str = "") -> Metric:
-    """Corrected accuracy: all items in scope are the denominator, unparsed ones count as wrong.
-
-    judge_missing: items the rules left to an LLM judge that has no verdict (the engine stores None
-    both when no judge is configured and when it failed); reported in `extra`.
-    """
-    if total and parsed == 0:
-        reason = NEEDS_JUDGE if judge_missing else "no parseable answers"
-        return not_computed(reason, total=total, headline=headline, description=description)
-    m = proportion(correct, total, parsed=parsed, headline=headline, description=description)
-    return replace(m, extra={"judge_missing": judge_missing}) if judge_missing else m
-
-
-def macro_mean(parts: dict[str, Metric], *, direction: Direction = "higher", headline: bool = False,
-               description: str = "", zeros: bool = False) -> Metric:
-    """Unweighted mean of per-group metrics. `zeros`: TrustLLM's rule, absent groups count as 0 (B15)."""
-    used = {k: m for k, m in parts.items() if m.value is not None}
-    total = sum(m.total for m in parts.values())
-    parsed = sum(m.parsed for m in parts.values())
-    if not used:
-        why = "; ".join(f"{k}: {m.reason}" for k, m in parts.items() if m.reason) or "no group to score"
-        return not_computed(why, total=total, parsed=parsed, direction=direction,
-                            headline=headline, description=description)
-    denom = len(parts) if zeros else len(used)
-    value = sum(m.value for m in used.values()) / denom  # type: ignore[misc]
-    return Metric(value=value, n=sum(m.n for m in used.values()), total=total, parsed=parsed,
-                  direction=direction, ci_kind="bootstrap", headline=headline, description=description,
-                  extra={"groups": {k: m.value for k, m in parts.items()}})
-
+from trustbench.tasks.common import (
+    NEEDS_JUDGE,
+    REFUSAL,
+    accuracy,
+    frozen_refusal,
+    macro_mean,
+    refusal_request,
+    rta,
+    trustllm_ratio,
+)
 
 # --------------------------------------------------------------------------------------------
 # AdvGLUE (§2.4.1)
