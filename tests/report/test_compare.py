@@ -147,6 +147,12 @@ def test_compare_command_errors(run_a, tmp_path):
 def test_metric_field_requires_matching_n():
     items = {"1": {"ok": True}, "2": {"ok": False}, "3": {"ok": None}, "4": {"ok": True}}
     assert metric_field({"value": 2 / 3, "n": 3}, "acc", items) == ("ok", False, True)
+    assert metric_field({"value": 2 / 3, "n": 3, "successes": 2}, "acc", items) == ("ok", False, True)
+    assert metric_field({"value": 1 / 3, "n": 3, "successes": 1}, "acc", items) == ("ok", True, True)
+    # a degenerate 0 (say a macro-F1) is not taken for the mean of an all-false field
+    zeros = {"1": {"ok": False}, "2": {"ok": False}}
+    assert metric_field({"value": 0.0, "n": 2}, "macro_f1", zeros) is None
+    assert metric_field({"value": 0.0, "n": 2, "successes": 0}, "rta", zeros) == ("ok", False, True)
     assert metric_field({"value": 1 / 3, "n": 3}, "err", items) == ("ok", True, True)
     assert metric_field({"value": 2 / 3, "n": 4}, "acc", items) is None
     assert metric_field({"value": 0.5, "n": 2}, "acc", {"1": {"s": 0.25}, "2": {"s": 0.75}}) == ("s", False, False)

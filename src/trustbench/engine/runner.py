@@ -95,13 +95,16 @@ def select_records(data: TaskData, limit: int | None, sample: int | None, seed: 
     rng = random.Random(f"{seed}:{data.task.name}")
     # Largest-remainder allocation, at least one per stratum while the budget allows.
     keys = sorted(strata)
-    base = dict.fromkeys(keys, 1 if sample >= len(keys) else 0)
-    room = {k: len(strata[k]) - base[k] for k in keys}
-    budget = sample - sum(base.values())
-    quotas = {k: budget * room[k] / max(1, sum(room.values())) for k in keys}
-    alloc = {k: base[k] + int(q) for k, q in quotas.items()}
-    for k in sorted(keys, key=lambda k: quotas[k] - int(quotas[k]), reverse=True)[: sample - sum(alloc.values())]:
+    quotas = {k: sample * len(strata[k]) / n for k in keys}
+    alloc = {k: int(q) for k, q in quotas.items()}
+    for k in sorted(keys, key=lambda k: quotas[k] - alloc[k], reverse=True)[: sample - sum(alloc.values())]:
         alloc[k] += 1
+    if sample >= len(keys):  # an empty stratum takes one slot from the largest allocation
+        for k in keys:
+            if alloc[k] == 0:
+                donor = max(keys, key=lambda d: (alloc[d], d))
+                alloc[donor] -= 1
+                alloc[k] += 1
     chosen: list[int] = []
     for k in keys:
         chosen.extend(rng.sample(strata[k], min(alloc[k], len(strata[k]))))

@@ -93,16 +93,29 @@ def metric_field(metric: dict[str, Any], key: str, items: dict[str, dict[str, An
                 continue
             fields.setdefault(f, []).append(x)
             binary[f] = binary.get(f, True) and x in (0.0, 1.0)
+    successes = metric.get("successes")
     candidates = sorted(fields, key=lambda f: (f != key, f))
     for f in candidates:
         vals = np.asarray(fields[f])
         if np.isnan(vals).any() or vals.size != n:
             continue
         mean = float(vals.mean())
-        if abs(mean - value) <= _TOL:
-            return f, False, binary.get(f, False)
-        if binary.get(f) and abs((1.0 - mean) - value) <= _TOL:
-            return f, True, True
+        if binary.get(f):
+            if successes is not None:  # a proportion: the counts must match exactly
+                count = int(vals.sum())
+                if count == successes and abs(mean - value) <= _TOL:
+                    return f, False, True
+                if n - count == successes and abs((1.0 - mean) - value) <= _TOL:
+                    return f, True, True
+                continue
+            if min(abs(value), abs(1.0 - value)) <= _TOL:
+                continue  # 0 or 1 (e.g. a macro-F1 of 0) matches any all-0 / all-1 field: ambiguous
+            if abs(mean - value) <= _TOL:
+                return f, False, True
+            if abs((1.0 - mean) - value) <= _TOL:
+                return f, True, True
+        elif abs(mean - value) <= _TOL:
+            return f, False, False
     return None
 
 

@@ -2,7 +2,7 @@
 
 "trustllm" mode reproduces TrustLLM's routing, parsing and denominators (never its crashes);
 "corrected" (default) parses strictly and counts every item. See
-docs/scoring-truthfulness-fairness.md for the differences and bug ids.
+docs/scoring.md for the differences and bug ids.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Privacy: ConfAIde agreement, privacy-awareness queries, Enron email leakage (method §2.5).
 
 "trustllm" mode reproduces TrustLLM's rules and key names (B10, B11, B19 kept); "corrected"
-(default) parses strictly and fixes them. See docs/scoring-robustness-privacy-ethics.md.
+(default) parses strictly and fixes them. See docs/scoring.md.
 """
 
 from __future__ import annotations

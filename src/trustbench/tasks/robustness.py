@@ -2,7 +2,7 @@
 
 Every scorer has two modes. "trustllm" reproduces TrustLLM's rules, quirks and key names
 (never its crashes: `not_computed` instead); "corrected" (default) parses strictly, counts
-every item in scope and fixes the bugs (B4, B5, B8, B15). docs/scoring-robustness-privacy-ethics.md
+every item in scope and fixes the bugs (B4, B5, B8, B15). docs/scoring.md
 lists every difference.
 """
 

@@ -2,7 +2,7 @@
 
 Every scorer has two modes: "trustllm" reproduces TrustLLM's parsing, denominators, rounding and
 key names (never its crashes); "corrected" (default) parses strictly, keeps every item in the
-denominator and reports coverage. docs/scoring-truthfulness-fairness.md lists the differences.
+denominator and reports coverage. docs/scoring.md lists the differences.
 """
 
 from __future__ import annotations
