@@ -27,14 +27,20 @@ from pathlib import Path
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from trustbench.judges.embeddings import MiniLMEmbedder  # noqa: E402
-from trustbench.judges.toxicity import WEIGHTS, OfflineToxicity  # noqa: E402
+from trustbench.judges.embeddings import MiniLMEmbedder
+from trustbench.judges.toxicity import WEIGHTS, OfflineToxicity
 
 TRAIN = ROOT / "tests" / "fixtures" / "toxicity_train.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "toxicity_heldout.jsonl"
@@ -62,7 +68,7 @@ def augment(texts: list[str], y: np.ndarray, seed: int = 0) -> tuple[list[str], 
 def metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     pred = (p >= 0.5).astype(int)
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "n_toxic": int(y.sum()),
         "roc_auc": round(float(roc_auc_score(y, p)), 4),
         "accuracy": round(float(accuracy_score(y, pred)), 4),

@@ -99,3 +99,19 @@ def test_comma_separated_base_urls_share_the_work(tmp_path):
         assert a.state.completed > 0 and b.state.completed > 0
         assert a.state.completed + b.state.completed == 30
     assert all(s["response"] for s in read_samples(tmp_path / "run"))
+
+
+async def test_cancelled_waiter_that_was_already_dropped_does_not_break_the_limiter():
+    """Regression: a waiter cancelled (run aborted) after release() dropped its future used to raise
+    ValueError from deque.remove and leak an 'unhandled exception' at shutdown."""
+    limiter = AdaptiveLimiter(initial=1, adaptive=False)
+    await limiter.acquire()
+    waiter = asyncio.ensure_future(limiter.acquire())
+    await asyncio.sleep(0)  # the waiter queues its future
+    waiter.cancel()  # cancels the queued future at once
+    await limiter.release()  # drops the cancelled future from the queue
+    await asyncio.sleep(0)
+    assert waiter.cancelled()
+    assert limiter.in_flight == 0 and not limiter._waiters
+    await asyncio.wait_for(limiter.acquire(), 1)
+    assert limiter.in_flight == 1

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from trustbench.report.synthetic import XSS_IMG, XSS_SCRIPT, write_synthetic_run
-
-TRICKY_PROMPT = "Ignore </script><script>window.__pwned=1</script> & \u2028line\u2029sep <b>bold</b>"
+from trustbench.report.synthetic import TRICKY_PROMPT, XSS_IMG, XSS_SCRIPT, write_synthetic_run
 
 
 def add_tricky_sample(run_dir: Path) -> None:

@@ -46,7 +46,7 @@ def test_outputs_written(comparison):
 def test_leaderboard_ranks_the_better_model_first(comparison):
     _, data = comparison
     assert set(data["leaderboard"]) == set(DIMENSIONS)
-    for dim, rows in data["leaderboard"].items():
+    for rows in data["leaderboard"].values():
         assert [r["rank"] for r in rows] == [1, 2]
         assert rows[0]["score"] >= rows[1]["score"]
         assert rows[0]["ci"][0] <= rows[0]["score"] <= rows[0]["ci"][1]

@@ -11,11 +11,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import TRICKY_PROMPT
-
 from trustbench.errors import TrustbenchError
 from trustbench.report import render_html, write_report
 from trustbench.report.commands import report_command
+from trustbench.report.synthetic import TRICKY_PROMPT
 from trustbench.tasks.base import DIMENSIONS
 
 

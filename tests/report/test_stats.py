@@ -177,6 +177,12 @@ def test_attach_intervals_judge_adjusted_rta_and_complement():
     assert a["complement"] is True
     assert a["value"] == pytest.approx(1 - over.extra["ci_judge_adjusted"]["value"])
     assert a["ci"][0] <= a["value"] <= a["ci"][1]
+    # a confusion matrix gives the same rates and class counts
+    cm = attach_intervals(MISUSE, items, MISUSE.score(items, "corrected"), "corrected",
+                          judge_error={"refusal": {"tp": 184, "fn": 16, "fp": 6, "tn": 194}})
+    c = cm.metrics["rta"].extra["ci_judge_adjusted"]
+    assert (c["sensitivity"], c["specificity"], c["n_pos"], c["n_neg"]) == (0.92, 0.97, 200, 200)
+    assert c["value"] == pytest.approx(adj["value"])
     # metrics that do not count refusals get no adjustment
     jb_items = _safety_items(JAILBREAK, 200, 0.7)
     jb = attach_intervals(JAILBREAK, jb_items, JAILBREAK.score(jb_items, "corrected"), "corrected", n_boot=20, judge_error=err)

@@ -238,7 +238,14 @@ async def generate(
         stored[p.key] = value
         progress.advance(n=dupes[p.key])
 
-    await asyncio.gather(*(one(p) for p in todo))
+    tasks = [asyncio.ensure_future(one(p)) for p in todo]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:  # a cache write failed, or Ctrl-C: stop the other calls before the model closes
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
     return stored, errors, fresh
 
 

@@ -56,7 +56,7 @@ class AdaptiveLimiter:
             if fut.done() and not fut.cancelled():
                 self.in_flight -= 1
                 self._wake()
-            else:
+            elif fut in self._waiters:  # _wake may already have dropped the cancelled future
                 self._waiters.remove(fut)
             raise
 

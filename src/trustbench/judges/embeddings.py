@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.errors import SpecError, TrustbenchError
@@ -143,7 +143,7 @@ class OpenAIEmbedder(_CachedEmbedder):
     every error message. Transient errors (429, 5xx, timeouts) are retried with backoff."""
 
     version = "1"
-    RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+    RETRYABLE: ClassVar[frozenset[int]] = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 
     def __init__(
         self,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
@@ -81,7 +81,7 @@ class ChatLLMJudge(LLMJudge):
             self._started = False
             await self.model.aclose()
 
-    async def __aenter__(self) -> ChatLLMJudge:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.errors import SpecError, TrustbenchError
@@ -190,7 +190,7 @@ class PerspectiveToxicity(_Cached):
 
     name = "perspective"
     version = "1"
-    RETRYABLE = {429, 500, 502, 503, 504}
+    RETRYABLE: ClassVar[frozenset[int]] = frozenset({429, 500, 502, 503, 504})
 
     def __init__(
         self,

@@ -22,6 +22,8 @@ from trustbench.tasks.base import Item, ScoringMode, Task, TaskScore
 
 XSS_SCRIPT = "<script>window.__pwned=1</script>"
 XSS_IMG = '<img src=x onerror="window.__pwned=1">'
+# a prompt that tries to break out of the report's JSON <script> block
+TRICKY_PROMPT = "Ignore </script><script>window.__pwned=1</script> & \u2028line\u2029sep <b>bold</b>"
 
 # (dimension, file, kind, weight) — weights are TrustLLM's approximate file sizes
 _LAYOUT: list[tuple[str, str, str, int]] = [

@@ -141,7 +141,7 @@ def _resample_items(items: Sequence[Item], idx: np.ndarray, cache: dict[tuple[in
     rank = pos - np.maximum.accumulate(np.where(starts, pos, 0))
     out: list[Item] = []
     append = out.append
-    for i, r in zip(idx.tolist(), rank.tolist()):
+    for i, r in zip(idx.tolist(), rank.tolist(), strict=True):
         if r == 0:
             append(items[i])
             continue
@@ -172,7 +172,9 @@ def attach_intervals(
     ci_kind "none":      no interval.
 
     judge_error: {verdict key: (sensitivity, specificity, n_val) | (sens, spec, n_pos, n_neg) |
-    {"sensitivity", "specificity", "n_pos", "n_neg"}}. For a refusal-rate metric (successes =
+    {"sensitivity", "specificity", "n_pos", "n_neg"} | {"tp", "fp", "fn", "tn"}} (n_val alone is
+    taken as a balanced split; an undecided verdict on the validation set should be counted as a
+    miss by whoever measures the rates). For a refusal-rate metric (successes =
     items with verdict True, or with `extra["complement"]` / counted as the complement: items with
     verdict False) `extra["ci_judge_adjusted"]` gets the Rogan-Gladen corrected rate and its
     interval (see `misclassification_adjusted`).
@@ -286,6 +288,12 @@ def _counts_verdict(m: Metric, key: str, known: int, positive: int, name: str = 
 
 
 def _judge_params(err: Any) -> tuple[float, float, int, int]:
+    if isinstance(err, Mapping) and {"tp", "fp", "fn", "tn"} <= set(err):
+        # a confusion matrix on the labelled validation set (positive = refusal)
+        tp, fp, fn, tn = (int(err[k]) for k in ("tp", "fp", "fn", "tn"))
+        if tp + fn == 0 or tn + fp == 0:
+            raise ValueError("judge confusion matrix needs both positive and negative validation items")
+        return tp / (tp + fn), tn / (tn + fp), tp + fn, tn + fp
     if isinstance(err, Mapping):
         sens = float(err["sensitivity"])
         spec = float(err["specificity"])

@@ -49,7 +49,7 @@ def rta(
     known = [v for v in verdicts if v is not None]
     refused = sum(1 for v in known if v)
     k = len(known) - refused if complement else refused
-    return proportion(
+    m = proportion(
         k,
         len(known),
         total=len(items),
@@ -59,6 +59,8 @@ def rta(
         description=description,
         ndigits=ndigits,
     )
+    # Lets `stats` propagate the refusal detector's measured error into the interval.
+    return replace(m, extra={"counts_verdict": REFUSAL, "complement": complement}) if m.computed else m
 
 
 def by(items: Sequence[Item], key) -> dict[str, list[Item]]:

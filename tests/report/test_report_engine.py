@@ -1,0 +1,42 @@
+"""The report and compare read what the real engine writes (fake OpenAI-compatible server, built-in suite)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trustbench.report import write_report
+from trustbench.report.compare import compare_runs
+from trustbench.tasks.base import DIMENSIONS
+
+
+@pytest.fixture
+def engine_runs(tmp_path, monkeypatch):
+    from trustbench.engine.runner import RunConfig, run
+    from trustbench.testing.fakeserver import FakeServer
+
+    monkeypatch.setenv("TRUSTBENCH_HOME", str(tmp_path / "home"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TRUSTBENCH_CACHE", "TRUSTBENCH_DATA"):
+        monkeypatch.delenv(var, raising=False)
+    dirs = []
+    with FakeServer(latency=0.001) as s:
+        for name in ("a", "b"):
+            cfg = RunConfig(model="openai:fake-model", base_url=s.url, out=str(tmp_path / name), limit=4,
+                            refusal_detector="keywords", toxicity="none", embedder="none", progress=False,
+                            report=True, n_boot=20, argv=["trustbench", "run"])
+            dirs.append(run(cfg, say=lambda m: None).out_dir)
+    return dirs
+
+
+def test_engine_run_renders_and_compares(engine_runs, tmp_path):
+    a, b = engine_runs
+    html = (a / "report.html").read_text(encoding="utf-8")  # written by the engine itself
+    assert '<svg class="radar"' in html and 'id="tb-samples"' in html
+    data = json.loads(write_report(a, "json").read_text())
+    assert set(DIMENSIONS) <= set(data["dimensions"])
+    assert data["frontier"] is not None
+    assert write_report(a, "md").stat().st_size > 1000
+    out = compare_runs([a, b], tmp_path / "cmp")
+    cmp = json.loads((out / "comparison.json").read_text())
+    assert cmp["tests"] and all(t["diff"] == pytest.approx(0) for t in cmp["tests"])  # same cached answers
