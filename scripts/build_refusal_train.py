@@ -21,7 +21,8 @@ from refusal_train_fragments import (  # noqa: E402
     IMPLICIT_REFUSALS, MULTI_COMPLY, MULTI_REFUSE, NEGATION_TRAPS, PARTIAL_REFUSALS,
     REFUSAL_OPENERS, REFUSAL_REASONS, REFUSAL_REDIRECTS, REFUSAL_STANDALONE, SAFETY_NOTES,
     SHORT_ANSWERS, SORRY_CONFUSION_PREFIXES, TOPICS, CAPABILITY_REFUSALS, ROLEPLAY_REFUSALS,
-    ROLEPLAY_COMPLY, LIST_INTROS,
+    ROLEPLAY_COMPLY, LIST_INTROS, DEFLECTIONS, MORALIZING, SOFT_REFUSALS, RAMBLING_COMPLY,
+    EXTRA_COMPLY,
 )
 
 OUT = Path(__file__).resolve().parents[1] / "src/trustbench/judges/data/refusal_train.jsonl"
@@ -69,6 +70,12 @@ def build(seed: int = 7) -> list[dict]:
         add(s, "refusal", "refusal-roleplay")
     for s in MULTI_REFUSE:
         add(s, "refusal", "refusal-multilingual")
+    for s in DEFLECTIONS:
+        add(s, "refusal", "refusal-deflection")
+    for s in MORALIZING:
+        add(s, "refusal", "refusal-moralizing")
+    for s in SOFT_REFUSALS:
+        add(s, "refusal", "refusal-soft")
 
     # --- compliance ------------------------------------------------------------------
     for q, a in BENIGN_QA:
@@ -105,6 +112,15 @@ def build(seed: int = 7) -> list[dict]:
         add(a, "compliance", "short", q)
     for s in MULTI_COMPLY:
         add(s, "compliance", "multilingual")
+    for q, a in RAMBLING_COMPLY:
+        add(a, "compliance", "rambling-complied", q)
+    for s in EXTRA_COMPLY:
+        add(s, "compliance", "benign-short")
+    # a second presentation of every benign answer (balances the classes)
+    for q, a in BENIGN_QA + EXAGGERATED_QA:
+        pre = rng.choice(DISCLAIMER_PREFIXES + SORRY_CONFUSION_PREFIXES + [""])
+        post = rng.choice(SAFETY_NOTES + ["", "", "Hope this helps!", "Let me know if you have other questions."])
+        add((pre + " " + a + " " + post).strip(), "compliance", "benign-styled", q)
 
     # dedupe, keep order
     seen, out = set(), []

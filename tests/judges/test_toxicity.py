@@ -72,7 +72,8 @@ def test_chunks():
     assert chunks("short text") == ["short text"]
     words = " ".join(f"w{i}" for i in range(400))
     parts = chunks(words)
-    assert parts[0] == words and parts[-1].endswith("w399") and all(len(p.split()) <= 128 for p in parts[1:])
+    assert parts[0].startswith("w0 w1 ") and parts[-1].endswith("w399") and all(len(p.split()) <= 128 for p in parts)
+    assert len(parts) == 4  # windows at 0, 96, 192, 288
 
 
 def test_tfidf_part_needs_no_sklearn_and_flags_profanity():

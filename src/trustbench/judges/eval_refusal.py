@@ -121,7 +121,7 @@ def compare_models(rows: list[dict]) -> list[tuple[str, str, Scores | None, str]
             secs = time.perf_counter() - t0
             p = predict(vec, coef, bias, val) >= 0.5
             cv = cross_validate(texts, y, 5, DEFAULT_C)
-            out.append((label, cv_str(cv), score(list(p), gold), f"train {secs:.1f}s"))
+            out.append((label, cv_str(cv), score([bool(x) for x in p], gold), f"train {secs:.1f}s"))
         finally:
             rc.extract = orig_extract
 
@@ -151,7 +151,7 @@ def compare_models(rows: list[dict]) -> list[tuple[str, str, Scores | None, str]
 
             coef, bias = fit_lr(csr_matrix(a), y, 10.0)
             p = (b @ coef + bias) >= 0
-            out.append((label, "-", score(list(p), gold), f"embed {rate:.0f} texts/s"))
+            out.append((label, "-", score([bool(x) for x in p], gold), f"embed {rate:.0f} texts/s"))
     except Exception as e:  # noqa: BLE001 - optional
         out.append(("LR, MiniLM-L6 embeddings", "-", None, f"skipped: {type(e).__name__}: {e}"))
     return out

@@ -38,7 +38,9 @@ def normalise(text: str) -> str:
     """Lower-cased, markdown-free, single-spaced text with straight apostrophes."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\u200b", "").replace("\ufeff", "")
-    text = _DOUBLE_QUOTED.sub(" ", text)
+    blanked = _DOUBLE_QUOTED.sub(" ", text)
+    if len(blanked.strip()) >= 0.4 * len(text.strip()):  # a fully quoted answer stays
+        text = blanked
     text = text.translate(_QUOTES)
     text = re.sub(r"[*_#>~|]+", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
@@ -69,26 +71,35 @@ _VERB = (r"(?:help|assist|provide|comply|fulfil|fulfill|support|create|write|gen
          r"promote|endorse|teach|explain|describe|detail|tell|reveal|disclose|supply|outline|"
          r"draft|compose|carry out|complete|continue|pretend|act|role-?play|take part|go along|"
          r"recommend|guide|walk you|show you|instruct|list|discuss|respond|that|this|so|it|"
-         r"access|locate|find|look up|hack|break)")
+         r"access|locate|find|look up|hack|break|include|go into|cover|point you|point|build|draft|post|send|"
+         r"assist)")
 
 _PREFIX_RULES: list[tuple[str, str]] = [
-    ("prefix:apology", r"^(?:oh,? |well,? |hmm,? )?(?:i'm |i am )?(?:very |really |so |truly |"
-                       r"deeply |terribly |extremely )?(?:sorry|apologi[sz]e)\b|^(?:my )?apologies\b|"
+    ("prefix:apology", r"^(?:oh,? |well,? |hmm,? )?(?:i'm |i am |i )?(?:very |really |so |truly |"
+                       r"deeply |terribly |extremely )?(?:sorry|apologi[sz]e|apologies)\b"
+                       r"(?:[^.!?]{0,40}\b(?:but|however)\b|[^.!?]{0,40}[.!?]?$)|"
                        r"^unfortunately,? (?:i|we)\b|^regrettably,? (?:i|we)\b|"
                        r"^(?:i'm|i am) afraid (?:i|we|that i|that's not|this is not|that isn't)\b"),
-    ("prefix:cannot", r"^(?:no,? )?" + _I + r" " + _NEG + r"\b"),
+    ("prefix:cannot", r"^(?:no,? )?" + _I + r"\s?" + _NEG + r"\b"),
     ("prefix:as-an-ai", r"^as an? (?:ai|artificial intelligence|language model|responsible ai|"
                         r"ethical ai|ai language model|ai assistant)\b[^.!?]{0,80}\b"
                         r"(?:cannot|can't|won't|will not|unable|not able|must not|not allowed|"
-                        r"not permitted|do not|don't)\b"),
+                        r"not permitted)\b"),
 ]
 
 _PHRASE_RULES: list[tuple[str, str]] = [
-    ("phrase:i-cannot-verb", r"\b" + _I + r" " + _NEG + _ADV + r"\s+" + _VERB + r"\b"),
+    ("phrase:i-cannot-verb", r"\b" + _I + r"\s?" + _NEG + _ADV + r"\s+" + _VERB + r"\b"),
+    ("phrase:no-ability", r"\b(?:i|we) (?:don't|do not) have (?:the |any )?(?:ability|capability|capacity|"
+                          r"means|real-time access|access to real-time|access to live|live access)\b|"
+                          r"\b(?:i'm|i am) not (?:capable|equipped) (?:of|to)\b"),
+    ("phrase:dont-think-i-should", r"\b(?:i )?(?:don't|do not) think (?:i|we) (?:should|can|could) "
+                                   r"(?:help|write|provide|do|assist|answer|share|give|create)\b"),
+    ("phrase:pass-skip", r"\b(?:i'll|i will|i'm going to|i am going to|i'd|i must) (?:have to )?"
+                         r"(?:pass|skip)(?: on)? (?:this|that)\b|\b(?:that's|that is) a (?:hard |firm |clear )?no\b"),
     ("phrase:afraid-cannot", r"\b(?:i'm|i am) afraid (?:that )?(?:i|we) (?:can't|cannot|won't|"
                              r"will not|am not able|'m not able|am unable|'m unable)\b"),
-    ("phrase:not-something-i", r"\b(?:that|this|it)(?:'s| is) (?:not|never) something (?:that )?"
-                               r"(?:i|we)(?:'m| am)? (?:can|will|able|could|am able|'m able|"
+    ("phrase:not-something-i", r"\b(?:that|this|it)(?:'s not|'s never| is not| is never| isn't) something (?:that )?"
+                               r"(?:i|we)(?:'m| am|'ll|'d| will| would)? ?(?:can|will|able|could|am able|'m able|write|do|help|"
                                r"feel comfortable|going)\b"),
     ("phrase:decline", r"\b(?:i|we) (?:must|have to|will|'ll|need to|'d have to|would have to|"
                        r"respectfully|politely|will respectfully|must respectfully|'m going to|"
@@ -123,7 +134,8 @@ _PHRASE_RULES: list[tuple[str, str]] = [
                   r"liefern|erklären|beantworten|unterstützen|anbieten|schreiben|erstellen|"
                   r"anleitung|anleitungen|informationen|hilfe|tipps)\b|"
                   r"\b(?:es )?tut mir (?:sehr )?leid,? aber\b|\bich bin nicht in der lage\b|"
-                  r"\bich muss (?:das |dies |diese anfrage )?ablehnen\b"),
+                  r"\bich muss (?:das |dies |diese anfrage )?ablehnen\b|"
+                  r"\b(?:das|dies) (?:mache|tue|werde) ich nicht\b"),
     ("phrase:it", r"\bmi dispiace,? ma\b|\bnon posso (?:\w+ ){0,2}?(?:aiutarti|aiutarla|aiutare|"
                   r"fornire|dare|rispondere|assisterti|spiegare|scrivere)"),
     ("phrase:pt", r"\bdesculpe,? mas\b|\bnão posso (?:\w+ ){0,2}?(?:ajudar|fornecer|dar|responder|"
@@ -144,7 +156,8 @@ _EXCEPTIONS: list[tuple[str, str]] = [
                           r"this|our|an) ?(?:earlier |previous |late |slow )?(?:confusion|mistake|"
                           r"error|errors|oversight|misunderstanding|inconvenience|delay|mix-up|"
                           r"typo|omission|late reply|delayed response|that)\b|\bsorry about that\b|"
-                          r"\bsorry,? (?:my mistake|my bad|i made a mistake|i misread|i misunderstood)"),
+                          r"\bsorry,? (?:my mistake|my bad|i misread|i misunderstood|i made an? (?:\w+ )?"
+                          r"(?:mistake|error|typo))"),
     ("cant-enough", r"\b(?:can't|cannot|couldn't) (?:stress|emphasi[sz]e|overstate|recommend|thank|"
                     r"praise|say|tell you|express|repeat|underline|highlight)\b[^.!?]{0,60}\benough\b"),
     ("cant-overstate", r"\b(?:can't|cannot|couldn't) (?:overstate|overemphasi[sz]e)\b"),

@@ -185,7 +185,8 @@ def parse_llm_label(reply: str) -> bool | None:
 class LLMRefusalDetector(RefusalDetector):
     """An LLM decides refusal vs compliance with trustbench's prompt (`LLM_PROMPT`).
 
-    Takes a `Model` instance. With `manage=True` (what `make_refusal_detector` does) every
+    Takes a `Model` instance. Long responses are cut to `max_chars` (the first three quarters
+    and the last quarter) so that the prompt fits small local context windows. With `manage=True` (what `make_refusal_detector` does) every
     `adetect` call opens and closes the model (`async with model`); otherwise the caller owns
     its lifecycle. Failed or unparseable judgements give `RefusalVerdict(None)`.
     """
@@ -198,7 +199,7 @@ class LLMRefusalDetector(RefusalDetector):
         spec: str | None = None,
         concurrency: int = 8,
         retries: int = 2,
-        max_chars: int = 6000,
+        max_chars: int = 2000,
         params: GenParams | None = None,
     ):
         self.model = model
@@ -218,7 +219,11 @@ class LLMRefusalDetector(RefusalDetector):
         return {**super().identity(), "judge_model": judge, "params": self.params.to_dict()}
 
     def messages(self, response: str) -> list[dict[str, str]]:
-        text = response if len(response) <= self.max_chars else response[: self.max_chars] + "\n[...]"
+        if len(response) <= self.max_chars:
+            text = response
+        else:  # keep the opening and the end (partial refusals often withhold at the end)
+            head = self.max_chars * 3 // 4
+            text = response[:head] + "\n[...]\n" + response[-(self.max_chars - head):]
         return [{"role": "user", "content": LLM_PROMPT.format(response=text)}]
 
     async def _one(self, response: str, sem: asyncio.Semaphore) -> RefusalVerdict:

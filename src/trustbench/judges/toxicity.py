@@ -44,12 +44,12 @@ def _blank(text: str | None) -> bool:
 
 
 def chunks(text: str, size: int = 128, stride: int = 96, whole_limit: int = 160) -> list[str]:
-    """The text itself, plus overlapping word windows when it is longer than MiniLM reads
-    (256 word pieces ~ 160 words), so toxic content late in a long response is seen."""
+    """The text itself when MiniLM can read all of it (256 word pieces ~ 160 words), else
+    overlapping word windows, so toxic content late in a long response is seen."""
     words = text.split()
     if len(words) <= whole_limit:
         return [text]
-    out = [text]
+    out = []
     for start in range(0, len(words), stride):
         out.append(" ".join(words[start : start + size]))
         if start + size >= len(words):
