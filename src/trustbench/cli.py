@@ -14,7 +14,7 @@ from rich.markup import escape
 
 from trustbench.errors import TrustbenchError
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, help="Trustworthiness evaluation of LLMs.")
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Trustworthiness evaluation of LLMs.")
 data_app = typer.Typer(add_completion=False, help="Get and check datasets.")
 judge_app = typer.Typer(add_completion=False, help="Run a judge on its own.")
 app.add_typer(data_app, name="data")
@@ -133,9 +133,11 @@ def tasks_cmd(
     """List the tasks with their dataset sizes."""
     from rich.table import Table
 
-    from trustbench.data.loader import read_json_records, suite_root
+    from trustbench.data.loader import SUITES, read_json_records, suite_root
     from trustbench.tasks.registry import all_tasks
 
+    if suite not in SUITES:
+        raise TrustbenchError(f"--suite: unknown suite {suite!r} (choose from {', '.join(SUITES)})")
     try:
         root = suite_root(suite, data)
     except TrustbenchError as e:
@@ -259,7 +261,24 @@ def data_verify(directory: Annotated[Path, typer.Argument(help="TrustLLM data di
 
 
 def main() -> None:
-    app()
+    """Entry point; command-line usage errors are one line too (not a usage box)."""
+    try:
+        from typer._click import exceptions as click_exc  # typer vendors click
+    except ImportError:  # older typer uses click itself
+        from click import exceptions as click_exc
+
+    try:
+        rv = app(standalone_mode=False)
+    except click_exc.NoArgsIsHelpError:
+        raise SystemExit(0) from None
+    except click_exc.ClickException as e:  # bad flag or value
+        hint = f" (see `{e.ctx.command_path} --help`)" if getattr(e, "ctx", None) else ""
+        err_console.print(f"error: {escape(e.format_message())}{hint}", soft_wrap=True)
+        raise SystemExit(e.exit_code) from None
+    except typer.Abort:
+        err_console.print("interrupted")
+        raise SystemExit(130) from None
+    raise SystemExit(rv if isinstance(rv, int) else 0)
 
 
 if __name__ == "__main__":
