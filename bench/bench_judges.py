@@ -25,8 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from trustbench.judges.embeddings import MiniLMEmbedder  # noqa: E402
-from trustbench.judges.toxicity import OfflineToxicity  # noqa: E402
+from trustbench.judges.embeddings import MiniLMEmbedder
+from trustbench.judges.toxicity import OfflineToxicity
 
 
 def load(data: Path, rel: str) -> list[dict]:
@@ -94,7 +94,7 @@ def main() -> None:
 
     tox = OfflineToxicity(embedder=emb)
     scores, tox_s = timed(tox.score, tox_texts)
-    scores_long, tox_long_s = timed(tox.score, tox_long)
+    _scores_long, tox_long_s = timed(tox.score, tox_long)
     assert len(scores) == len(tox_texts) == 1400
 
     res = {

@@ -33,8 +33,8 @@ def main() -> None:
     names = args.detector or ["keywords", "classifier"]
     print(f"{args.n} responses (mean {mean_chars:.0f} chars), Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}")
-    print(f"| detector | load s | total s | responses/s | refusal rate |")
-    print(f"|---|---|---|---|---|")
+    print("| detector | load s | total s | responses/s | refusal rate |")
+    print("|---|---|---|---|---|")
     for name in names:
         t0 = time.perf_counter()
         det = make_refusal_detector(name)

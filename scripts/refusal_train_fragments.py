@@ -1,5 +1,4 @@
 """Hand-written fragments for the refusal training set (see build_refusal_train.py)."""
-# ruff: noqa: E501
 
 # prompt, t = what is withheld (noun phrase), v = verb phrase, T = sentence subject, alt = safe alternative
 TOPICS = [

@@ -144,3 +144,13 @@ def test_minilm_vectors_and_similarity(tmp_path):
     assert emb.embed(texts[:2]) == v[:2] and cache.writes == writes  # served from the cache
     assert emb.identity()["name"] == "minilm" and emb.identity()["dim"] == 384
     cache.close()
+
+
+def test_minilm_missing_dependency_is_one_line(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sentence_transformers" else real(name, *a))
+    with pytest.raises(TrustbenchError) as e:
+        MiniLMEmbedder().check()
+    assert str(e.value) == "the offline embedder needs sentence_transformers: pip install 'trustbench[embed]'"

@@ -32,6 +32,12 @@ class JudgeSet:
             "toxicity": self.toxicity.identity() if self.toxicity else None,
         }
 
+    async def aclose(self) -> None:
+        """Stop what the LLM judge started (a managed server, an HTTP session)."""
+        close = getattr(self.llm, "aclose", None)
+        if close is not None:
+            await close()
+
     def name_for(self, kind: str) -> str | None:
         judge = {"refusal": self.refusal, "llm": self.llm, "embedding": self.embedder, "toxicity": self.toxicity}[kind]
         return None if judge is None else judge.identity().get("name", judge.identity().get("model"))

@@ -23,6 +23,7 @@ from trustbench.engine.rundir import RunWriter
 from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.errors import TrustbenchError
 from trustbench.models.base import GenParams, Model, ModelError
+from trustbench.scoring.stats import attach_intervals, dimension_summary
 from trustbench.tasks.base import SCORING_MODES, Item, Task, TaskScore
 from trustbench.tasks.registry import select_tasks
 
@@ -257,10 +258,6 @@ def build_judges(cfg: RunConfig, cache: Cache) -> JudgeSet:
 
 def score_task(task: Task, items: list[Item], cfg: RunConfig) -> TaskScore:
     score = task.score(items, cfg.scoring)  # type: ignore[arg-type]
-    try:
-        from trustbench.scoring.stats import attach_intervals
-    except ImportError:  # statistics module not installed in this build
-        return score
     return attach_intervals(task, items, score, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot)  # type: ignore[arg-type]
 
 
@@ -388,7 +385,48 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
     if calls and gen_seconds > 0:
         _save_rate(model, cfg.suite, calls / gen_seconds)
 
-    # Judge and score, task by task.
+    try:
+        results_tasks, scored, samples = await judge_and_score(tasks, planned, stored, errors, fresh, judges, cfg)
+    finally:
+        await judges.aclose()
+    failed = sum(1 for s in samples if s["response"] is None)
+    first_error = next((f"{s['task']} {s['id']}: {s['error']}" for s in samples if s["response"] is None), None)
+    results = {
+        "scoring": cfg.scoring,
+        "tasks": results_tasks,
+        "dimensions": _dimensions(scored),
+        "summary": {
+            "items": len(samples),
+            "failed": failed,
+            "cache_hits": progress.hits,
+            "model_calls": calls,
+            "retries": scheduler.stats.retries,
+            "judge_errors": dict(judges.errors),
+        },
+    }
+    manifest["ended_at"] = dt.datetime.now(dt.UTC).isoformat()
+    writer.write_samples(samples)
+    writer.write_results(results)
+    writer.write_manifest(manifest)
+    if cfg.report:
+        from trustbench.report import write_report
+
+        write_report(out_dir, fmt="html")
+    cache.close()
+    return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=progress.hits,
+                     first_error=first_error)
+
+
+async def judge_and_score(
+    tasks: Sequence[Task],
+    planned: Sequence[Planned],
+    stored: dict[str, dict[str, Any]],
+    errors: dict[str, str],
+    fresh: set[str],
+    judges: JudgeSet,
+    cfg: RunConfig,
+) -> tuple[dict[str, Any], dict[str, tuple[Task, TaskScore]], list[dict[str, Any]]]:
+    """Judge and score task by task: results.json's task entries, the scores, the sample lines."""
     results_tasks: dict[str, Any] = {}
     scored: dict[str, tuple[Task, TaskScore]] = {}
     samples: list[dict[str, Any]] = []
@@ -435,35 +473,7 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
                     "cached": p.key in stored and p.key not in fresh,
                 }
             )
-    failed = sum(1 for s in samples if s["response"] is None)
-    first_error = next((f"{s['task']} {s['id']}: {s['error']}" for s in samples if s["response"] is None), None)
-    results = {
-        "scoring": cfg.scoring,
-        "tasks": results_tasks,
-        "dimensions": _dimensions(scored),
-        "summary": {
-            "items": len(samples),
-            "failed": failed,
-            "cache_hits": progress.hits,
-            "model_calls": calls,
-            "retries": scheduler.stats.retries,
-            "judge_errors": dict(judges.errors),
-        },
-    }
-    manifest["ended_at"] = dt.datetime.now(dt.UTC).isoformat()
-    writer.write_samples(samples)
-    writer.write_results(results)
-    writer.write_manifest(manifest)
-    if cfg.report:
-        try:
-            from trustbench.report import write_report
-        except ImportError:
-            pass
-        else:
-            write_report(out_dir, fmt="html")
-    cache.close()
-    return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=progress.hits,
-                     first_error=first_error)
+    return results_tasks, scored, samples
 
 
 def _jsonable_verdicts(verdicts: dict[str, Any]) -> dict[str, Any]:
@@ -487,10 +497,6 @@ def _judge_names(task: Task, item: Item, judges: JudgeSet) -> dict[str, Any]:
 
 
 def _dimensions(scored: dict[str, tuple[Task, TaskScore]]) -> dict[str, Any]:
-    try:
-        from trustbench.scoring.stats import dimension_summary
-    except ImportError:
-        return {}
     return dimension_summary(scored)
 
 

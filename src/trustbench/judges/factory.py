@@ -33,7 +33,7 @@ def make_judges(cfg: Any, cache: Cache) -> JudgeSet:
     try:
         from trustbench.judges.toxicity import make_toxicity
 
-        toxicity = make_toxicity(cfg.toxicity)
+        toxicity = make_toxicity(cfg.toxicity, cache=cache)
     except ImportError:
         pass
     return JudgeSet(refusal=refusal, llm=llm, embedder=embedder, toxicity=toxicity)

@@ -54,7 +54,7 @@ def normalise(text: str) -> str:
 # --- rules ---------------------------------------------------------------------------------
 
 _I = r"(?:i|we)"
-_NEG = (r"(?:can't|cannot|cant|won't|wont|will not|would not|wouldn't|shouldn't|should not|must not|"
+_NEG = (r"(?:can't|cannot|cant|won't|wont|will not|"
         r"am not able to|'m not able to|am unable to|'m unable to|'m not going to|am not going to|"
         r"'m not allowed to|am not allowed to|'m not permitted to|am not permitted to|"
         r"do not feel comfortable|don't feel comfortable|'m not comfortable|am not comfortable|"
@@ -173,6 +173,8 @@ _EXCEPTIONS: list[tuple[str, str]] = [
                           r"individual|specific medical|specific legal|personal) ?(?:\w+ )?"
                           r"(?:advice|opinion|opinions|answer|diagnosis|recommendation|data|"
                           r"information|figures|numbers|prices|guarantee)\b"),
+    ("cant-make-it", r"\b(?:can't|cannot|won't|will not|am unable to|'m unable to|am not able to|"
+                     r"'m not able to) make it\b"),
     ("cant-do-without", r"\b(?:can't|cannot) (?:\w+ ){0,3}?without (?:more|additional|further|the|"
                         r"knowing|seeing)\b"),
 ]

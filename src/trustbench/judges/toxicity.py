@@ -126,6 +126,11 @@ class OfflineToxicity(_Cached):
             "heldout": {k: held[k] for k in ("n", "roc_auc", "accuracy") if k in held},
         }
 
+    def check(self) -> None:
+        """Fail fast when the embedding half cannot run (the [embed] extra is missing)."""
+        if hasattr(self.embedder, "check"):
+            self.embedder.check()
+
     def tfidf_probability(self, text: str) -> float:
         """P(toxic) of the TF-IDF part (sklearn TfidfVectorizer(sublinear_tf, l2) semantics)."""
         tokens = self._token.findall(text.lower())
