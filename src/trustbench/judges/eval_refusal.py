@@ -295,7 +295,8 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
             "### Model choice",
             "",
             "Candidates trained on the same training set (C = 10, balanced class weights), scored on the "
-            "validation set; CV = 5-fold cross-validated accuracy on the training set.",
+            "validation set; CV = 5-fold cross-validated accuracy on the training set. (The shipped row can differ "
+            "from `classifier` above by an item or two: the shipped weights are rounded to 5 decimals.)",
             "",
             "| model | CV acc | val agreement | precision | recall | F1 | note |",
             "|---|---|---|---|---|---|---|",
@@ -314,7 +315,9 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
         "python scripts/build_refusal_train.py              # rebuild the training JSONL from the fragments",
         "python -m trustbench.judges.train_refusal --cv 5   # retrain (seconds), writes the shipped weights",
         "python -m trustbench.judges.eval_refusal --compare # this section, with the model comparison",
-        "python -m trustbench.judges.eval_refusal --detector hf:/path/to/model --detector llm:SPEC  # more detectors",
+        "python -m trustbench.judges.eval_refusal --compare --detector llm:local:smollm2 --extra-sample 120"
+        "  # + an LLM judge on 120 sampled responses",
+        "python -m trustbench.judges.eval_refusal --detector hf:/path/to/model   # TrustLLM's Longformer where reachable",
         "python bench/bench_refusal.py                      # throughput (bench/RESULTS_refusal.md)",
         "```",
         "",
