@@ -30,6 +30,8 @@ def main() -> None:
         s = results["summary"]
         print(f"default run: {wall:.0f} s wall ({wall / 60:.1f} min) for {s['items']} items, "
               f"{s['model_calls']} model calls, {s['failed']} failed; exit {proc.returncode}")
+        rates = json.loads(Path(f"{tmp}/home/rates.json").read_text())
+        print(f"generation rate recorded for the next estimate: {next(iter(rates.values())):.2f} calls/s")
         print("target <= 600 s:", "met" if wall <= 600 else "NOT met")
 
 

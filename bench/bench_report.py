@@ -1,6 +1,6 @@
 """Benchmark the report on a synthetic full-size (16,441-item) run.
 
-    python bench/bench_report.py [--items 16441] [--out bench/RESULTS_report.md] [--no-browser]
+    python bench/bench_report.py [--items 16441] [--out FILE] [--no-browser]
 
 Measures: bootstrap interval cost (attach_intervals), report render time and size (html, md,
 json), the page's time to interactive in headless Debian Chromium (selenium + chromedriver),
@@ -97,7 +97,7 @@ def bench_browser(html: Path) -> list[tuple[str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--items", type=int, default=16441)
-    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "RESULTS_report.md")
+    ap.add_argument("--out", type=Path, default=None, help="also write the table to this Markdown file")
     ap.add_argument("--no-browser", action="store_true")
     args = ap.parse_args()
 
@@ -136,7 +136,9 @@ def main() -> int:
         *[f"| {a} | {b} |" for a, b in rows],
         "",
     ]
-    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    if args.out:
+        args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
     return 0
 

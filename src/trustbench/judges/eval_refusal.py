@@ -318,7 +318,7 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
         "python -m trustbench.judges.eval_refusal --compare --detector llm:local:smollm2 --extra-sample 120"
         "  # + an LLM judge on 120 sampled responses",
         "python -m trustbench.judges.eval_refusal --detector hf:/path/to/model   # TrustLLM's Longformer where reachable",
-        "python bench/bench_refusal.py                      # throughput (bench/RESULTS_refusal.md)",
+        "python bench/bench_refusal.py                      # throughput (bench/RESULTS.md)",
         "```",
         "",
         "The classifier's `identity()` version is the hash of its weights, so retraining changes cache keys.",

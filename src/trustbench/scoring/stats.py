@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_CONF = 0.95
 # Bootstrap resamples for item-level intervals of non-proportion metrics. Each resample re-runs
 # the task's scorer once for all its metrics; 200 keeps a 16k-item run to a few seconds
-# (bench/RESULTS_report.md) while the Monte-Carlo error of a 95% percentile bound stays small
+# (bench/RESULTS.md) while the Monte-Carlo error of a 95% percentile bound stays small
 # next to the interval's width.
 DEFAULT_N_BOOT = 200
 JUDGE_N_BOOT = 4000
