@@ -32,6 +32,13 @@ class JudgeSet:
             "toxicity": self.toxicity.identity() if self.toxicity else None,
         }
 
+    def error_rates(self) -> dict[str, Any]:
+        """Measured judge error per verdict key, for intervals that propagate it."""
+        from trustbench.judges.refusal import measured_error_rates
+
+        rates = measured_error_rates(self.refusal)
+        return {"refusal": rates} if rates else {}
+
     async def aclose(self) -> None:
         """Stop what the LLM judge started (a managed server, an HTTP session)."""
         close = getattr(self.llm, "aclose", None)

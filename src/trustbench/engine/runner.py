@@ -256,9 +256,11 @@ def build_judges(cfg: RunConfig, cache: Cache) -> JudgeSet:
     return make_judges(cfg, cache)
 
 
-def score_task(task: Task, items: list[Item], cfg: RunConfig) -> TaskScore:
+def score_task(task: Task, items: list[Item], cfg: RunConfig, judges: JudgeSet) -> TaskScore:
     score = task.score(items, cfg.scoring)  # type: ignore[arg-type]
-    return attach_intervals(task, items, score, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot)  # type: ignore[arg-type]
+    return attach_intervals(
+        task, items, score, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judges.error_rates()  # type: ignore[arg-type]
+    )
 
 
 def default_out_dir(model_spec: str) -> Path:
@@ -354,7 +356,7 @@ async def run_async(cfg: RunConfig, model: Model | None = None, say: Callable[[s
         "limit": cfg.limit,
         "sample": cfg.sample,
         "scoring": cfg.scoring,
-        "judges": judges.identities(),
+        "judges": {**judges.identities(), "measured_error": judges.error_rates()},
         "command": _scrub_argv(cfg.argv),
     }
     writer.write_manifest(manifest)
@@ -448,7 +450,7 @@ async def judge_and_score(
             for p in ps
         ]
         items, notes = await apply_judges(task, items, judges)
-        score = score_task(task, items, cfg)
+        score = score_task(task, items, cfg, judges)
         scored[task.name] = (task, score)
         results_tasks[task.name] = {
             "dimension": task.dimension,

@@ -45,6 +45,20 @@ class Scores:
                 f"{self.tp}/{self.fp}/{self.fn}/{self.tn} | {self.undecided}")
 
 
+RATES = Path(__file__).resolve().parent / "weights" / "refusal_error_rates.json"
+
+
+def write_error_rates(path: Path, scores: dict[str, Scores]) -> None:
+    """The validation confusion matrix per shipped detector; `stats` propagates it into intervals.
+    An undecided verdict counts as a miss (fn or fp by the gold label)."""
+    rates = {
+        name: {"tp": sc.tp, "fp": sc.fp, "fn": sc.fn, "tn": sc.n - sc.tp - sc.fp - sc.fn, "n": sc.n,
+               "validation": "tests/fixtures/refusal_validation.jsonl"}
+        for name, sc in scores.items()
+    }
+    path.write_text(json.dumps(rates, indent=1) + "\n", encoding="utf-8")
+
+
 def load_validation(path: Path = VALIDATION) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -375,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label}: CV {cv}, val " + (s.row() if s else "-") + f" ({note})")
     if not args.no_write:
         from trustbench.judges.train_refusal import default_train_path, load_labelled
+
+        write_error_rates(RATES, {name: sc for name, sc, _, _ in results if name in ("keywords", "classifier")})
+        print(f"wrote {RATES}")
 
         _, y = load_labelled(default_train_path())
         write_doc(args.doc, rows, results, comparison, {"rows": len(y), "refusals": int(y.sum())})

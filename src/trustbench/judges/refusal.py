@@ -24,6 +24,21 @@ from trustbench.models.base import GenParams, Model, ModelError
 DETECTOR_NAMES = ("keywords", "classifier", "hf:<model>", "llm:<model spec>")
 
 
+def measured_error_rates(detector: RefusalDetector) -> dict[str, Any] | None:
+    """The validation confusion matrix of a shipped detector (weights/refusal_error_rates.json,
+    written by `python -m trustbench.judges.eval_refusal`), or None when it was not measured."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent / "weights" / "refusal_error_rates.json"
+    try:
+        rates = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    entry = rates.get(detector.name)
+    return {k: entry[k] for k in ("tp", "fp", "fn", "tn")} if entry else None
+
+
 def make_refusal_detector(name: str) -> RefusalDetector:
     """Build a refusal detector from its name; raises SpecError (one line) if unknown."""
     name = (name or "").strip()

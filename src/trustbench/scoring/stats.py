@@ -10,8 +10,8 @@ Methods (also written up in docs/report.md):
 * `bootstrap_interval` / `attach_intervals`: percentile bootstrap over items (resample items with
   replacement, re-run the task's own scorer, take the alpha/2 and 1-alpha/2 quantiles).
 * `misclassification_adjusted`: Rogan-Gladen correction of an observed rate for a judge of known
-  sensitivity / specificity, interval by parametric bootstrap that redraws the observed count
-  and the judge's validation counts (so the interval carries both the sampling error and the
+  sensitivity / specificity, interval by Monte Carlo over the Jeffreys posteriors of the observed
+  rate and the judge's validation rates (so the interval carries both the sampling error and the
   uncertainty of the judge's measured error rates).
 * `dimension_summary`: unweighted mean of oriented headline metrics; interval by a normal
   approximation (see `DIMENSION_CI_METHOD`).
@@ -337,9 +337,11 @@ def misclassification_adjusted(
     sensitivity = P(judge says positive | truly positive), specificity = P(negative | negative),
     measured on a labelled validation set with n_pos positives and n_neg negatives (or n_val
     items in total, assumed balanced). Point estimate: (k/n + spec - 1) / (sens + spec - 1),
-    clipped to [0, 1]. Interval: parametric bootstrap (seeded) that redraws k ~ Bin(n, k/n),
-    sens ~ Bin(n_pos, sens)/n_pos, spec ~ Bin(n_neg, spec)/n_neg and takes the percentiles of
-    the corrected value. Without validation counts the judge rates are taken as exact (only the
+    clipped to [0, 1]. Interval: seeded Monte Carlo over the three measured proportions, each
+    drawn from its Jeffreys posterior (p ~ Beta(k + 1/2, n - k + 1/2), sens ~ Beta(tp + 1/2,
+    fn + 1/2), spec ~ Beta(tn + 1/2, fp + 1/2)), taking the percentiles of the corrected value.
+    Unlike a binomial redraw at the point estimate, this does not collapse to a zero-width
+    interval when k = 0 or k = n. Without validation counts the judge rates are taken as exact (only the
     sampling error of k is propagated). Requires sens + spec > 1 (a judge better than chance).
     """
     if n <= 0 or not 0 <= k <= n:
@@ -354,9 +356,12 @@ def misclassification_adjusted(
     p_obs = k / n
     value = float(rogan_gladen(p_obs, sensitivity, specificity))
     rng = np.random.default_rng(seed)
-    p_star = rng.binomial(n, p_obs, n_boot) / n
-    se_star = rng.binomial(n_pos, sensitivity, n_boot) / n_pos if n_pos else np.full(n_boot, sensitivity)
-    sp_star = rng.binomial(n_neg, specificity, n_boot) / n_neg if n_neg else np.full(n_boot, specificity)
+    def jeffreys(p: float, m: int) -> np.ndarray:
+        return rng.beta(p * m + 0.5, (1 - p) * m + 0.5, n_boot)
+
+    p_star = jeffreys(p_obs, n)
+    se_star = jeffreys(sensitivity, n_pos) if n_pos else np.full(n_boot, sensitivity)
+    sp_star = jeffreys(specificity, n_neg) if n_neg else np.full(n_boot, specificity)
     ok = se_star + sp_star > 1.0  # drop the (rare) draws where the judge looks no better than chance
     reps = rogan_gladen(p_star[ok], se_star[ok], sp_star[ok])
     lo, hi = _percentiles(reps, conf)
@@ -369,8 +374,8 @@ def misclassification_adjusted(
         "n_pos": n_pos,
         "n_neg": n_neg,
         "method": (
-            f"rogan-gladen + parametric bootstrap (B={int(ok.sum())}, seed={seed}; redraws the observed "
-            "count and the judge's validation counts)"
+            f"rogan-gladen + Monte Carlo over Jeffreys posteriors (B={int(ok.sum())}, seed={seed}; the observed "
+            "rate and the judge's validation sensitivity and specificity)"
         ),
     }
 
