@@ -282,7 +282,9 @@ def estimate_seconds(model: Model, suite: str, n_calls: int) -> tuple[float | No
         shipped = suite_meta(suite).get("reference_rates", {}).get(getattr(model, "spec", ""))
         if shipped:
             rate, source = float(shipped), "measured for this model on a 2-core machine"
-    if not rate or n_calls == 0:
+    if n_calls == 0:
+        return None, "every response is cached"
+    if not rate:
         return None, "no measured rate for this model yet; the progress bar shows the ETA"
     return n_calls / rate, f"{n_calls} model calls at {rate:.2f}/s {source}"
 

@@ -50,6 +50,13 @@ def load_sentence_transformer(path: str, device: str = "cpu") -> Any:
             except ImportError:
                 raise TrustbenchError(f"the offline embedder needs sentence-transformers: {EMBED_HINT}") from None
             try:
+                from transformers.utils import logging as hf_logging
+
+                hf_logging.disable_progress_bar()  # keep the user's terminal for trustbench's own progress
+                hf_logging.set_verbosity_error()
+            except ImportError:
+                pass
+            try:
                 model = SentenceTransformer(path, device=device, local_files_only=True)
             except Exception as e:  # noqa: BLE001 - report one line
                 raise TrustbenchError(f"cannot load the embedding model at {path}: {type(e).__name__}: {e}") from None
