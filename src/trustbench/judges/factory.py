@@ -6,6 +6,7 @@ from typing import Any
 
 from trustbench.engine.cache import Cache
 from trustbench.engine.judging import JudgeSet
+from trustbench.errors import SpecError
 
 
 def make_judges(cfg: Any, cache: Cache) -> JudgeSet:
@@ -22,7 +23,10 @@ def make_judges(cfg: Any, cache: Cache) -> JudgeSet:
     if cfg.judge:
         from trustbench.judges.llm import make_llm_judge
 
-        llm = make_llm_judge(cfg.judge, cache, base_url=cfg.judge_base_url)
+        try:
+            llm = make_llm_judge(cfg.judge, cache, base_url=cfg.judge_base_url)
+        except SpecError as e:
+            raise SpecError(f"--judge: {e}") from None
     embedder = toxicity = None
     try:
         from trustbench.judges.embeddings import make_embedder
