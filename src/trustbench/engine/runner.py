@@ -83,20 +83,30 @@ class RunResult:
 
 
 def select_records(data: TaskData, limit: int | None, sample: int | None, seed: int) -> list[int]:
-    """Indices to run: the first `limit`, or a stratified sample of `sample` (by `task.group`)."""
+    """Indices to run: the first `limit`, or a stratified sample of about `sample` records.
+
+    Sampling draws whole units (`task.unit`: records scored together, such as the two orderings
+    of a sycophancy-preference pair or an AdvGLUE original and its rewrite), stratified by
+    `task.group` of each unit's first record; a stratum takes units until it holds its quota.
+    """
     n = len(data.records)
     if limit is not None:
         return list(range(min(limit, n)))
     if sample is None or sample >= n:
         return list(range(n))
     group = data.task.group or (lambda r: "")
-    strata: dict[str, list[int]] = {}
+    unit = data.task.unit or (lambda r, i: str(i))
+    units: dict[str, list[int]] = {}
     for i, rec in enumerate(data.records):
-        strata.setdefault(str(group(rec)), []).append(i)
+        units.setdefault(unit(rec, i), []).append(i)
+    strata: dict[str, list[list[int]]] = {}
+    for idxs in units.values():
+        strata.setdefault(str(group(data.records[idxs[0]])), []).append(idxs)
     rng = random.Random(f"{seed}:{data.task.name}")
-    # Largest-remainder allocation, at least one per stratum while the budget allows.
+    size = {k: sum(len(u) for u in us) for k, us in strata.items()}
+    # Largest-remainder allocation of records, at least one per stratum while the budget allows.
     keys = sorted(strata)
-    quotas = {k: sample * len(strata[k]) / n for k in keys}
+    quotas = {k: sample * size[k] / n for k in keys}
     alloc = {k: int(q) for k, q in quotas.items()}
     for k in sorted(keys, key=lambda k: quotas[k] - alloc[k], reverse=True)[: sample - sum(alloc.values())]:
         alloc[k] += 1
@@ -108,7 +118,12 @@ def select_records(data: TaskData, limit: int | None, sample: int | None, seed: 
                 alloc[k] += 1
     chosen: list[int] = []
     for k in keys:
-        chosen.extend(rng.sample(strata[k], min(alloc[k], len(strata[k]))))
+        taken = 0
+        for u in rng.sample(strata[k], len(strata[k])):
+            if taken >= alloc[k]:
+                break
+            chosen.extend(u)
+            taken += len(u)
     return sorted(chosen)
 
 

@@ -100,6 +100,8 @@ class Task:
     cross_judges: items -> [(item id, request)] for verdicts that need several responses at
                  once (e.g. the two orderings of a sycophancy-preference pair); run after `judges`.
     group:       record -> sub-category label, used for stratified sampling and the datasheet.
+    unit:        (record, index) -> key of the records that are scored together (a pair, a
+                 group of variants); `--sample` draws whole units. Default: each record alone.
     """
 
     dimension: str
@@ -113,6 +115,7 @@ class Task:
     frozen: FrozenVerdicts = no_frozen
     cross_judges: Callable[[Sequence[Item]], list[tuple[str, JudgeRequest]]] | None = None
     group: Callable[[Mapping[str, Any]], str] | None = None
+    unit: Callable[[Mapping[str, Any], int], str] | None = None
 
     @property
     def stem(self) -> str:

@@ -499,6 +499,7 @@ TASKS = [
         schema=AdvGLUERecord,
         score=score_advglue,
         group=lambda r: str(r["task"]),
+        unit=lambda r, i: f"{r['task']}:{r['index']}",  # an original and its rewrite
     ),
     Task(
         dimension="robustness",
@@ -510,6 +511,7 @@ TASKS = [
         judges=_embedding_request,
         frozen=_frozen_embedding,
         group=lambda r: str(r["type"]),
+        unit=lambda r, i: str(r["index"]),  # an instruction and all its variants
     ),
     Task(
         dimension="robustness",

@@ -646,6 +646,7 @@ TASKS = [
         judges=_sycophancy_judges,
         cross_judges=_sycophancy_pairs,
         group=lambda r: str(r["source"]),
+        unit=lambda r, i: (pair_key(r) or f"#{i}") if r.get("source") == "preference" else f"#{i}",  # both orderings
     ),
     Task(
         dimension="truthfulness",
