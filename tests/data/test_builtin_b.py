@@ -4,7 +4,6 @@ balance, the prompt formats the scorers rely on, and originality against the Tru
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -13,6 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from suite_helpers import (
+    NGRAM,
+    _path,
+    _records,
+    _trustllm_index,
+    _trustllm_root,
+    _words,
+)
 
 from trustbench.data.loader import builtin_root, load_task_data
 from trustbench.errors import TrustbenchError
@@ -20,7 +27,6 @@ from trustbench.tasks.registry import get_task
 
 Rec = Mapping[str, Any]
 PER_SUB = 12  # items per scored sub-category
-NGRAM = 12  # no run of this many words may be shared with a TrustLLM prompt
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 RESERVED_DOMAINS = {"example.com", "example.org", "example.net"}
 
@@ -74,22 +80,16 @@ VOCAB: dict[str, tuple[str, ...]] = {
 }
 
 
-def _path(name: str) -> Path:
-    return builtin_root() / f"{name}.json"
 
 
-@cache
-def _records(name: str) -> tuple[dict[str, Any], ...]:
-    return tuple(json.loads(_path(name).read_text(encoding="utf-8")))
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
 
 
-def _trustllm_root() -> Path:
-    env = os.environ.get("TRUSTBENCH_DATA")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared" / "data" / "trustllm"
+
+
+
+
 
 
 def _need_trustllm() -> Path:
@@ -104,17 +104,7 @@ def _trustllm(name: str) -> tuple[dict[str, Any], ...]:
     return tuple(json.loads((_trustllm_root() / f"{name}.json").read_text(encoding="utf-8")))
 
 
-@cache
-def _trustllm_index() -> tuple[frozenset[str], frozenset[str]]:
-    """(normalised TrustLLM prompts, every 12-word run in them)."""
-    whole: set[str] = set()
-    runs: set[str] = set()
-    for path in sorted(_trustllm_root().glob("*/*.json")):
-        for rec in json.loads(path.read_text(encoding="utf-8")):
-            w = _words(str(rec.get("prompt", "")))
-            whole.add(" ".join(w))
-            runs.update(" ".join(w[i:i + NGRAM]) for i in range(len(w) - NGRAM + 1))
-    return frozenset(whole), frozenset(runs)
+
 
 
 def _jtype(v: Any) -> str:
@@ -242,21 +232,7 @@ def test_every_scored_label_is_exercised() -> None:
 # --------------------------------------------------------------------------- whole suite
 
 
-def test_ids_unique_across_suite_b() -> None:
-    seen: dict[str, str] = {}
-    dup = []
-    for path in sorted(builtin_root().rglob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, list):
-            continue
-        for r in data:
-            rid = r.get("id") if isinstance(r, dict) else None
-            if rid is None:
-                continue
-            if rid in seen:
-                dup.append((rid, seen[rid], path.name))
-            seen[rid] = path.name
-    assert not dup, f"ids repeated across the suite: {dup[:5]}"
+# Suite-wide id uniqueness is checked once, in test_builtin_a.py::test_ids_unique_across_suite.
 
 
 # --------------------------------------------------------------------------- formats the scorers parse
