@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import math
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
+from localserver import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -42,11 +39,6 @@ class State:
         self.fail: list[int] = []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, State]]:
@@ -62,17 +54,8 @@ def server() -> Iterator[tuple[str, State]]:
         return JSONResponse({"object": "list", "data": list(reversed(data)), "model": body["model"]})
 
     app = Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1", state
-    srv.should_exit = True
-    thread.join(5)
+    with serve(app) as url:
+        yield url + "/v1", state
 
 
 @pytest.fixture

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
+from localserver import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -60,11 +57,6 @@ class Script:
         return self.replies.pop(0) if self.replies else self.default
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, Script]]:
@@ -82,17 +74,8 @@ def server() -> Iterator[tuple[str, Script]]:
                              "usage": {"prompt_tokens": 10, "completion_tokens": 2}})
 
     app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"])])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline, "judge server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1", script
-    srv.should_exit = True
-    thread.join(5)
+    with serve(app) as url:
+        yield url + "/v1", script
 
 
 @pytest.fixture

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
+from localserver import free_port, serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -90,11 +87,6 @@ class State:
         self.script: list[int] = []
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, State]]:
@@ -114,17 +106,8 @@ def server() -> Iterator[tuple[str, State]]:
             "summaryScore": {"value": summary, "type": "PROBABILITY"}}}, "languages": ["en"]})
 
     app = Starlette(routes=[Route("/v1alpha1/comments:analyze", analyze, methods=["POST"])])
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/v1alpha1", state
-    srv.should_exit = True
-    thread.join(5)
+    with serve(app) as url:
+        yield url + "/v1alpha1", state
 
 
 @pytest.fixture
@@ -175,7 +158,7 @@ def test_perspective_auth_error_raises_without_key(server, state):
 
 
 def test_perspective_connection_error_is_redacted():
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     p = PerspectiveToxicity(KEY, f"http://127.0.0.1:{port}/v1alpha1", qps=0, max_attempts=2, base_delay=0.01)
     assert p.score(["hello"]) == [None]
     assert p.errors and KEY not in p.errors[0]
