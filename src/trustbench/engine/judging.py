@@ -90,19 +90,17 @@ async def _run(slots: list[_Slot], judges: JudgeSet, verdicts: list[dict], notes
             verdicts[s.item_pos][s.req.key] = v.refusal
             if v.score is not None:
                 verdicts[s.item_pos][f"{s.req.key}_score"] = v.score
-    if s_ := by_kind.get("toxicity"):
-        if judges.toxicity is None:
-            _missing(s_, verdicts, notes, NO_JUDGE + " (toxicity)")
-        else:
-            scores = await asyncio.to_thread(judges.toxicity.score, [s.req.text for s in s_])
-            for s, v in zip(s_, scores, strict=True):
-                verdicts[s.item_pos][s.req.key] = v
-    if s_ := by_kind.get("embedding"):
-        if judges.embedder is None:
-            _missing(s_, verdicts, notes, NO_JUDGE + " (embeddings)")
-        else:
-            vecs = await asyncio.to_thread(judges.embedder.embed, [s.req.text for s in s_])
-            for s, v in zip(s_, vecs, strict=True):
+    batch_judges = (
+        ("toxicity", judges.toxicity.score if judges.toxicity else None),
+        ("embedding", judges.embedder.embed if judges.embedder else None),
+    )
+    for kind, fn in batch_judges:
+        if s_ := by_kind.get(kind):
+            if fn is None:
+                _missing(s_, verdicts, notes, f"{NO_JUDGE} ({kind})")
+                continue
+            values = await asyncio.to_thread(fn, [s.req.text for s in s_])
+            for s, v in zip(s_, values, strict=True):
                 verdicts[s.item_pos][s.req.key] = v
     if s_ := by_kind.get("llm"):
         if judges.llm is None:
