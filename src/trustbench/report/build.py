@@ -214,6 +214,21 @@ def script_json(obj: Any) -> str:
     )
 
 
+def _ci_methods(dim_rows: list[dict[str, Any]]) -> list[str]:
+    """The dimension-interval method once, plus which dimensions had metrics without an interval."""
+    base: set[str] = set()
+    notes = []
+    for r in dim_rows:
+        method = str(r.get("ci_method") or "")
+        if not method:
+            continue
+        head, sep, tail = method.rpartition("; ")
+        base.add(head if sep and "without an interval" in tail else method)
+        if sep and "without an interval" in tail:
+            notes.append(f"{r.get('name', r.get('dimension', '?'))}: {tail}")
+    return sorted(base) + notes
+
+
 def build_view(run: RunData, *, with_samples: bool = True) -> dict[str, Any]:
     dims = dimensions(run)
     order = dimension_order(dims)
@@ -235,7 +250,7 @@ def build_view(run: RunData, *, with_samples: bool = True) -> dict[str, Any]:
         "summary": summary,
         "dimensions": dim_rows,
         "definitions": definitions,
-        "ci_methods": sorted({str(r["ci_method"]) for r in dim_rows if r.get("ci_method")}),
+        "ci_methods": _ci_methods(dim_rows),
         "tasks": tasks,
         "frontier": frontier_point(run),
         "samples": samples,
