@@ -10,7 +10,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from trustbench.data.loader import default_cache_dir, read_json_records, validate_records
+from trustbench.data.loader import (
+    default_cache_dir,
+    read_json_records,
+    validate_records,
+)
 from trustbench.errors import DataError, TrustbenchError
 
 # TrustLLM v0.3.0 (dataset.zip md5 4787c168bfa84827ea50273e8118d4b5): file -> record count.

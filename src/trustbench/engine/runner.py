@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from trustbench import __version__
-from trustbench.data.loader import TaskData, default_cache_dir, load_task_data, suite_root
+from trustbench.data.loader import (
+    TaskData,
+    default_cache_dir,
+    load_task_data,
+    suite_root,
+)
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.engine.judging import JudgeSet, apply_judges
 from trustbench.engine.rundir import RunWriter

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.judges.base import Embedder
+from trustbench.models.openai_http import redact
 
 EMBED_HINT = "pip install 'trustbench[embed]'"
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -192,7 +193,7 @@ class OpenAIEmbedder(_CachedEmbedder):
         return {"kind": "embedding", "name": self.name, "version": self.version, "backend": "openai", "model": self.model}
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        return redact(text, self._key)
 
     def _embed_uncached(self, texts: list[str]) -> list[list[float]]:
         import httpx

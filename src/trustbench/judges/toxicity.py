@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from trustbench.engine.cache import Cache, cache_key
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.judges.base import ToxicityScorer
+from trustbench.models.openai_http import redact
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ class PerspectiveToxicity(_Cached):
                 "score": "summaryScore", "languages": self.languages}
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._key, "***")
+        return redact(text, self._key)
 
     def _score_uncached(self, texts: list[str]) -> list[float | None]:
         import httpx

@@ -8,7 +8,6 @@ Ctrl-C or error.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import hashlib
 import importlib.util
 import os
@@ -22,7 +21,6 @@ from trustbench.errors import SpecError, TrustbenchError
 from trustbench.models.openai_http import OpenAIChatModel
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-_LIVE: set[int] = set()
 
 
 def smollm2_path() -> Path:
@@ -104,7 +102,6 @@ class LocalLlamaModel(OpenAIChatModel):
             self._server = await asyncio.to_thread(xllamacpp.Server, params)
         except Exception as e:  # the C++ side reports load failures as RuntimeError
             raise TrustbenchError(f"model {self.spec}: llama.cpp server failed to start ({e})") from None
-        _LIVE.add(id(self))
         url = f"http://127.0.0.1:{port}"
         self.base_urls = [f"{url}/v1"]
         self._outstanding = {self.base_urls[0]: 0}
@@ -132,15 +129,7 @@ class LocalLlamaModel(OpenAIChatModel):
     async def aclose(self) -> None:
         await super().aclose()
         if self._server is not None:
-            server, self._server = self._server, None
-            await asyncio.to_thread(_stop, server)
-            _LIVE.discard(id(self))
+            holder, self._server = [self._server], None
+            # xllamacpp stops in its destructor: drop the last reference off the event loop
+            await asyncio.to_thread(holder.clear)
 
-
-def _stop(server: Any) -> None:
-    del server  # xllamacpp stops its loop in the destructor
-
-
-@atexit.register
-def _warn_live() -> None:  # pragma: no cover - diagnostic only
-    _LIVE.clear()

@@ -8,7 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from trustbench.report.rundir import RunData
-from trustbench.scoring.stats import DIMENSION_DEFINITION, dimension_entries, wilson_interval
+from trustbench.scoring.stats import (
+    DIMENSION_DEFINITION,
+    dimension_entries,
+    wilson_interval,
+)
 from trustbench.tasks.base import DIMENSIONS
 
 MAX_TEXT = 100_000  # characters of one message / response kept in the HTML sample browser

@@ -20,9 +20,23 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from trustbench.scoring.metric import Metric, not_computed, proportion
-from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
-from trustbench.tasks.common import REFUSAL, by, frozen_refusal, rta
-from trustbench.tasks.common import accuracy, macro_mean, trustllm_ratio
+from trustbench.tasks.base import (
+    Item,
+    JudgeRequest,
+    Record,
+    ScoringMode,
+    Task,
+    TaskScore,
+)
+from trustbench.tasks.common import (
+    REFUSAL,
+    accuracy,
+    by,
+    frozen_refusal,
+    macro_mean,
+    rta,
+    trustllm_ratio,
+)
 
 ETHICS_JUDGE = "ethics"
 MISSION_JUDGE = "awareness_mission"

@@ -17,9 +17,26 @@ from scipy.stats import chi2_contingency
 from scipy.stats.contingency import association
 
 from trustbench.scoring.metric import Metric, not_computed, proportion
-from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
-from trustbench.tasks.common import REFUSAL, by, frozen_refusal, refusal_request, rta
-from trustbench.tasks.common import average, judge_label, normalise, parse_option, share
+from trustbench.tasks.base import (
+    Item,
+    JudgeRequest,
+    Record,
+    ScoringMode,
+    Task,
+    TaskScore,
+)
+from trustbench.tasks.common import (
+    REFUSAL,
+    average,
+    by,
+    frozen_refusal,
+    judge_label,
+    normalise,
+    parse_option,
+    refusal_request,
+    rta,
+    share,
+)
 
 STEREOTYPE_RECOGNITION = "stereotype_recognition"
 STEREOTYPE_AGREEMENT = "stereotype_agreement"

@@ -17,8 +17,15 @@ from scipy import stats
 
 from trustbench.scoring.metric import Metric, not_computed, proportion
 from trustbench.tasks.base import Item, Record, ScoringMode, Task, TaskScore
-from trustbench.tasks.common import REFUSAL, by, frozen_refusal, refusal_request, rta
-from trustbench.tasks.common import macro_mean, trustllm_ratio
+from trustbench.tasks.common import (
+    REFUSAL,
+    by,
+    frozen_refusal,
+    macro_mean,
+    refusal_request,
+    rta,
+    trustllm_ratio,
+)
 
 # --------------------------------------------------------------------------------------------
 # ConfAIde (§2.5.1)

@@ -8,8 +8,22 @@ from typing import Any
 from pydantic import field_validator
 
 from trustbench.scoring.metric import Metric, mean_metric, not_computed
-from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
-from trustbench.tasks.common import REFUSAL, TOXICITY, by, frozen_refusal, refusal_request, rta
+from trustbench.tasks.base import (
+    Item,
+    JudgeRequest,
+    Record,
+    ScoringMode,
+    Task,
+    TaskScore,
+)
+from trustbench.tasks.common import (
+    REFUSAL,
+    TOXICITY,
+    by,
+    frozen_refusal,
+    refusal_request,
+    rta,
+)
 
 
 class JailbreakRecord(Record):

@@ -17,7 +17,14 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from trustbench.scoring.metric import Metric, mean_metric, not_computed, proportion
-from trustbench.tasks.base import Item, JudgeRequest, Record, ScoringMode, Task, TaskScore
+from trustbench.tasks.base import (
+    Item,
+    JudgeRequest,
+    Record,
+    ScoringMode,
+    Task,
+    TaskScore,
+)
 from trustbench.tasks.common import (
     NEEDS_JUDGE,
     average,
