@@ -127,3 +127,37 @@ def test_two_processes_share_one_cache(tmp_path):
         c.close()
     assert outcome(tmp_path / "run0") == outcome(tmp_path / "run1")
     assert len(read_samples(tmp_path / "run0")) == 120
+
+
+_OPEN_AND_PUT = """
+import sys, time
+from trustbench.engine.cache import Cache
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+c = Cache(sys.argv[1])
+c.put(sys.argv[3], {"v": sys.argv[3]})
+c.close()
+"""
+
+
+def test_processes_opening_a_new_cache_at_once_all_succeed(tmp_path):
+    """Switching to WAL takes a lock SQLite's busy handler does not wait for; opening must retry."""
+    import subprocess
+    import sys
+
+    for round_ in range(5):
+        path = tmp_path / f"fresh{round_}.sqlite"
+        start = time.time() + 1.0
+        procs = [
+            subprocess.Popen([sys.executable, "-c", _OPEN_AND_PUT, str(path), str(start), f"k{i}"],
+                             stderr=subprocess.PIPE, text=True)
+            for i in range(6)
+        ]
+        errors = [p.communicate(60)[1] for p in procs if p.wait(60) != 0]
+        assert not errors, errors[0][-500:]
+        c = Cache(path)
+        try:
+            assert c.count() == 6
+        finally:
+            c.close()

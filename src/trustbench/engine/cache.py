@@ -41,15 +41,31 @@ class Cache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=60000")
-            self._db.execute(_SCHEMA)
+            self._setup()
         except (sqlite3.DatabaseError, OSError) as e:
             raise TrustbenchError(f"cache {self.path}: cannot open ({e})") from None
         self._lock = threading.Lock()
         self.hits = 0
         self.writes = 0
+
+    def _setup(self, deadline: float = 60.0) -> None:
+        """Switch to WAL and create the table. Switching journal mode takes an exclusive lock
+        and SQLite does not call the busy handler for it, so a process that opens the file while
+        another one sets it up gets "database is locked" at once: retry until `deadline` s."""
+        start = time.monotonic()
+        delay = 0.01
+        while True:
+            try:
+                self._db.execute("PRAGMA busy_timeout=60000")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() - start > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:
