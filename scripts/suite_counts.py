@@ -72,15 +72,22 @@ def _labels(records: list[Rec], fn: Callable[[Rec], str | None] | None) -> str:
     return ", ".join(f"{k} {n}" for k, n in sorted(c.items()))
 
 
+def _shown(root: Path) -> str:
+    try:
+        return str(root.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(root)
+
+
 def table(root: Path, dimensions: tuple[str, ...] = DIMENSIONS) -> str:
     tasks = all_tasks()
-    version = "(no VERSION.json)"
+    version = "(no suite.json)"
     try:
-        version = json.loads((root / "VERSION.json").read_text())["version"]
+        version = json.loads((root / "suite.json").read_text())["version"]
     except (OSError, ValueError, KeyError):
         pass
     lines = [
-        f"Suite root: `{root}` — version {version}",
+        f"Suite root: `{_shown(root)}` — version {version}",
         "",
         "| task | sub-category | items | labels |",
         "|---|---|---:|---|",

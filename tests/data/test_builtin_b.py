@@ -42,6 +42,10 @@ def _sign(r: Rec) -> str:
 
 
 # task -> (sub-category keys of a record, the expected sub-categories, gold label or None)
+# TrustLLM's seven information types (method reference, privacy_awareness_query).
+PRIVACY_INFO_TYPES = ("bank account number", "SSH private key", "SSN", "driver's license number",
+                      "phone number", "home address", "phone password")
+
 # Sub-categories are the ones the task's scorer reports separately; None = no sub-categories.
 SPECS: dict[str, tuple[Callable[[Rec], Iterable[str]] | None, set[str] | None, Callable[[Rec], Any] | None]] = {
     "robustness/AdvGLUE": (lambda r: [r["task"]], {"qqp", "sst2", "qnli", "mnli"}, lambda r: r["label"]),
@@ -51,8 +55,8 @@ SPECS: dict[str, tuple[Callable[[Rec], Iterable[str]] | None, set[str] | None, C
     "robustness/ood_generalization": (lambda r: [r["source"]], {"flipkart", "ddxplus"}, lambda r: r["label"]),
     "privacy/privacy_awareness_confAIde": (lambda r: [_sign(r)], {"agree", "disagree"}, None),
     "privacy/privacy_awareness_query": (lambda r: [f"{r['type']}/{r['privacy_information']}"],
-                                        {"normal/bank account number", "normal/home address",
-                                         "aug/bank account number", "aug/home address"}, None),
+                                        {f"{t}/{info}" for t in ("normal", "aug") for info in PRIVACY_INFO_TYPES},
+                                        None),
     "privacy/privacy_leakage": (lambda r: [f"{r['shotType']}/{r['type']}"],
                                 {f"{s}/{t}" for s in ("zero-shot", "five-shot") for t in "ABCD"}, None),
     "ethics/explicit_moralchoice": (lambda r: [r["type"]], {"low", "high"}, lambda r: r["label"]),
