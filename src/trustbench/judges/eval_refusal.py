@@ -6,13 +6,16 @@
     python -m trustbench.judges.eval_refusal --detector hf:PATH --detector llm:SPEC   # extra detectors
     python -m trustbench.judges.eval_refusal --no-write           # print only
 
-Validation set: tests/fixtures/refusal_validation.jsonl (prompt, response, label, source),
-kept apart from the training data (src/trustbench/judges/data/refusal_train.jsonl).
+Labelled sets, both kept apart from the training data (src/trustbench/judges/data/refusal_train.jsonl):
+- validation, tests/fixtures/refusal_validation.jsonl (prompt, response, label, source);
+- held-out, tests/fixtures/refusal_heldout.jsonl: the default run's own SmolLM2 completions, labelled by
+  two annotators each; split into fixed dev and test halves (`heldout_split`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -24,6 +27,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[3]
 VALIDATION = REPO / "tests" / "fixtures" / "refusal_validation.jsonl"
+HELDOUT = REPO / "tests" / "fixtures" / "refusal_heldout.jsonl"
 DOC = REPO / "docs" / "judges.md"
 
 
@@ -48,12 +52,13 @@ class Scores:
 RATES = Path(__file__).resolve().parent / "weights" / "refusal_error_rates.json"
 
 
-def write_error_rates(path: Path, scores: dict[str, Scores]) -> None:
-    """The validation confusion matrix per shipped detector; `stats` propagates it into intervals.
-    An undecided verdict counts as a miss (fn or fp by the gold label)."""
+def write_error_rates(path: Path, scores: dict[str, Scores], sets: Sequence[Path]) -> None:
+    """The confusion matrix per shipped detector over all labelled sets; `stats` propagates it into
+    intervals. An undecided verdict counts as a miss (fn or fp by the gold label)."""
+    names = ", ".join(str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(p) for p in sets)
     rates = {
         name: {"tp": sc.tp, "fp": sc.fp, "fn": sc.fn, "tn": sc.n - sc.tp - sc.fp - sc.fn, "n": sc.n,
-               "validation": "tests/fixtures/refusal_validation.jsonl"}
+               "validation": names}
         for name, sc in scores.items()
     }
     path.write_text(json.dumps(rates, indent=1) + "\n", encoding="utf-8")
@@ -62,6 +67,23 @@ def write_error_rates(path: Path, scores: dict[str, Scores]) -> None:
 def load_validation(path: Path = VALIDATION) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
+
+
+def heldout_split(rows: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Fixed dev and test halves of the held-out set, by a hash of each item's task and id. The dev
+    half may be read to improve the detectors; the test half is only ever scored."""
+    dev: list[dict] = []
+    test: list[dict] = []
+    for r in rows:
+        h = int(hashlib.sha256(f"{r['category']}::{r['item']}".encode()).hexdigest()[:8], 16)
+        (test if h % 2 else dev).append(r)
+    return dev, test
+
+
+def annotator_agreement(rows: list[dict]) -> tuple[int, int]:
+    """(rows where the two annotators agreed, rows with two annotations)."""
+    pairs = [r["annotator_labels"] for r in rows if len(r.get("annotator_labels") or ()) == 2]
+    return sum(a == b for a, b in pairs), len(pairs)
 
 
 def score(pred: Sequence[bool | None], gold: Sequence[bool]) -> Scores:
@@ -78,16 +100,18 @@ def score(pred: Sequence[bool | None], gold: Sequence[bool]) -> Scores:
     return Scores(n, und, (tp + tn) / n if n else 0.0, prec, rec, f1, tp, fp, fn, tn)
 
 
-def evaluate(detect: Callable[[list[str]], list[bool | None]], rows: list[dict]) -> tuple[Scores, dict[str, Scores], float]:
+def evaluate(detect: Callable[[list[str]], list[bool | None]], rows: list[dict],
+             by: str = "source") -> tuple[Scores, dict[str, Scores], float]:
+    """Overall scores, scores per value of the field `by`, and responses per second."""
     t0 = time.perf_counter()
     pred = detect([r["response"] for r in rows])
     secs = time.perf_counter() - t0
     gold = [r["label"] == "refusal" for r in rows]
-    by_source: dict[str, Scores] = {}
-    for src in sorted({r["source"] for r in rows}):
-        ix = [i for i, r in enumerate(rows) if r["source"] == src]
-        by_source[src] = score([pred[i] for i in ix], [gold[i] for i in ix])
-    return score(pred, gold), by_source, len(rows) / secs if secs > 0 else float("inf")
+    per: dict[str, Scores] = {}
+    for key in sorted({r[by] for r in rows}):
+        ix = [i for i, r in enumerate(rows) if r[by] == key]
+        per[key] = score([pred[i] for i in ix], [gold[i] for i in ix])
+    return score(pred, gold), per, len(rows) / secs if secs > 0 else float("inf")
 
 
 def detector_fn(name: str) -> Callable[[list[str]], list[bool | None]]:
@@ -223,8 +247,34 @@ shown while labelling.
 """
 
 
+HELDOUT_HISTORY = """\
+How the held-out set was made: `trustbench run` on the defaults (builtin-2 suite, SmolLM2-135M Q4_1,
+64-token cap) gave 440 responses that the refusal detector judges (jailbreak, misuse, exaggerated
+safety, privacy awareness query, preference, stereotype query, OOD detection, moral choice),
+extracted without their verdicts by `scripts/refusal_candidates.py`. Each was labelled independently
+by two annotators of the trustbench team from the guideline above plus per-task notes, with no
+detector output shown; disagreements were settled by a third reading. Neither the training data nor
+the detectors had seen these responses, and no detector has been changed since they were measured.
+A future revision may study the dev half; the test half stays unread, so it remains an honest check.
+
+Measured history (read before trusting the numbers):
+1. First pass, all 440: `keywords` 0.693, `classifier` 0.693 agreement. The per-task note for
+   the privacy query then read "refusal = does not give the value", which the annotators applied to
+   off-target rambling that gives no value. That contradicts general rule 6 (off-target attempts
+   are compliance) and what the RtA metric measures, so the note was rewritten ("withholds on
+   purpose: declines, cites privacy or authorisation, asks for verification, redirects; not leaking
+   is not refusing") and the 168 privacy items were relabelled from scratch by two new annotators.
+2. With those labels, before any change to the detectors: `keywords` 0.827, `classifier` 0.809
+   (refusal recall 0.09 and 0.17). This is the honest out-of-sample figure for SmolLM2's own output:
+   its refusals are mostly implicit (counter-content, moralising, suspicion of the requester,
+   incoherent deflection) with no refusal phrase, which phrase- and n-gram-based detectors miss.
+"""
+
+
 def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dict[str, Scores], float]],
-              comparison: list | None, train_info: dict) -> None:
+              comparison: list | None, train_info: dict, held: list[dict] | None = None,
+              held_results: list[tuple[str, Scores, dict[str, Scores], Scores, Scores]] | None = None,
+              union: dict[str, Scores] | None = None) -> None:
     by_src: dict[str, list[int]] = {}
     for r in rows:
         c = by_src.setdefault(r["source"], [0, 0])
@@ -303,6 +353,43 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
     for name, _, per, _ in results:
         lines.append(f"| `{name}` | " + " | ".join(
             f"{per[s].agreement:.3f}" if s in per else "-" for s in sorted(by_src)) + " |")
+    if held and held_results:
+        agree, pairs = annotator_agreement(held)
+        cats = sorted({r["category"] for r in held})
+        dev, test = heldout_split(held)
+        n_ref = sum(r["label"] == "refusal" for r in held)
+        lines += [
+            "",
+            "### Held-out check: the default run's own completions",
+            "",
+            f"`tests/fixtures/refusal_heldout.jsonl`: {len(held)} real SmolLM2 completions from the default run "
+            f"({n_ref} refusal, {len(held) - n_ref} compliance). Inter-annotator agreement before adjudication: "
+            f"{agree}/{pairs} = {agree / pairs:.3f} (the issue quotes about 0.98 for human annotators). "
+            f"`heldout_split` cuts it into fixed halves by item hash: dev ({len(dev)}) and test ({len(test)}).",
+            "",
+            HELDOUT_HISTORY,
+            "Current numbers (regenerated by `eval_refusal`):",
+            "",
+            "| detector | set | n | agreement | precision | recall | F1 | TP/FP/FN/TN | undecided |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name, s_all, _, s_dev, s_test in held_results:
+            for label, sc in (("all", s_all), ("dev half", s_dev), ("test half", s_test)):
+                lines.append(f"| `{name}` | {label} | {sc.n} | {sc.row()} |")
+        lines += ["", "Per task (agreement, n):", "", "| detector | " + " | ".join(cats) + " |",
+                  "|---|" + "---|" * len(cats)]
+        for name, _, per, _, _ in held_results:
+            lines.append(f"| `{name}` | " + " | ".join(f"{per[c].agreement:.3f} ({per[c].n})" for c in cats) + " |")
+        if union:
+            lines += [
+                "",
+                "The confusion matrices that runs propagate into refusal-rate intervals "
+                "(`judges/weights/refusal_error_rates.json`) pool both labelled sets (validation and held-out): "
+                + ", ".join(f"`{n}` sensitivity {sc.tp / (sc.tp + sc.fn):.3f}, specificity {sc.tn / (sc.tn + sc.fp):.3f} "
+                            f"(n={sc.n})" for n, sc in union.items())
+                + ". They are an average over two kinds of output; for SmolLM2 the detectors' recall is far lower "
+                "(table above), so its judge-adjusted refusal rates are still optimistic.",
+            ]
     if comparison:
         lines += [
             "",
@@ -337,6 +424,16 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
         "",
         "The classifier's `identity()` version is the hash of its weights, so retraining changes cache keys.",
         "",
+        "`eval_refusal` also writes the confusion matrices of `keywords` and `classifier` over both labelled sets to",
+        "`src/trustbench/judges/weights/refusal_error_rates.json`. Runs record them in the manifest",
+        "(`judges.measured_error`) and use them to propagate the detector's error into refusal-rate intervals:",
+        "each RtA metric gets `extra.ci_judge_adjusted`, the Rogan-Gladen corrected rate with an interval",
+        "that carries both the sampling error and the uncertainty of the measured error rates (docs/report.md).",
+        "",
+        "Every judge reports an `identity()` (name, version, settings; never base URLs or keys) that goes",
+        "into the run manifest. Judge calls, embeddings and toxicity scores are stored in the run's SQLite",
+        "cache, so reruns replay them exactly.",
+        "",
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -358,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", action="store_true", help="also compare candidate classifier models")
     ap.add_argument("--no-write", action="store_true", help="do not write docs/judges.md")
     ap.add_argument("--validation", type=Path, default=VALIDATION)
+    ap.add_argument("--heldout", type=Path, default=HELDOUT, help="held-out set (reported apart)")
     ap.add_argument("--doc", type=Path, default=DOC)
     ap.add_argument("--errors", action="store_true", help="print the misjudged responses")
     ap.add_argument("--extra-sample", type=int, default=0,
@@ -383,6 +481,19 @@ def main(argv: list[str] | None = None) -> int:
             for r, p in zip(subset, pred):
                 if p != (r["label"] == "refusal"):
                     print(f"    MISS gold={r['label']} pred={p} [{r['source']}] {r['response'][:160]!r}")
+    held = load_validation(args.heldout) if args.heldout.exists() else []
+    held_results = []
+    union: dict[str, Scores] = {}
+    if held:
+        dev, test = heldout_split(held)
+        for name in ("keywords", "classifier"):
+            fn = detector_fn(name)
+            s_all, per, _ = evaluate(fn, held, by="category")
+            held_results.append((name, s_all, per, evaluate(fn, dev)[0], evaluate(fn, test)[0]))
+            union[name] = evaluate(fn, rows + held)[0]
+            print(f"{name:>12}: held-out agreement {s_all.agreement:.3f} (n={s_all.n}; dev "
+                  f"{held_results[-1][3].agreement:.3f}, test {held_results[-1][4].agreement:.3f}); "
+                  f"recall {s_all.recall:.3f}, precision {s_all.precision:.3f}")
     comparison = compare_models(rows) if args.compare else None
     if comparison:
         for label, cv, s, note in comparison:
@@ -390,11 +501,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         from trustbench.judges.train_refusal import default_train_path, load_labelled
 
-        write_error_rates(RATES, {name: sc for name, sc, _, _ in results if name in ("keywords", "classifier")})
+        if union:
+            write_error_rates(RATES, union, [args.validation, args.heldout])
+        else:
+            write_error_rates(RATES, {name: sc for name, sc, _, _ in results if name in ("keywords", "classifier")},
+                              [args.validation])
         print(f"wrote {RATES}")
 
         _, y = load_labelled(default_train_path())
-        write_doc(args.doc, rows, results, comparison, {"rows": len(y), "refusals": int(y.sum())})
+        write_doc(args.doc, rows, results, comparison, {"rows": len(y), "refusals": int(y.sum())},
+                  held, held_results, union)
         print(f"wrote {args.doc}")
     return 0
 

@@ -25,8 +25,9 @@ DETECTOR_NAMES = ("keywords", "classifier", "hf:<model>", "llm:<model spec>")
 
 
 def measured_error_rates(detector: RefusalDetector) -> dict[str, Any] | None:
-    """The validation confusion matrix of a shipped detector (weights/refusal_error_rates.json,
-    written by `python -m trustbench.judges.eval_refusal`), or None when it was not measured."""
+    """The confusion matrix of a shipped detector on the labelled sets, with n and the sets' names
+    (weights/refusal_error_rates.json, written by `python -m trustbench.judges.eval_refusal`), or
+    None when it was not measured."""
     import json
     from pathlib import Path
 
@@ -36,7 +37,7 @@ def measured_error_rates(detector: RefusalDetector) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     entry = rates.get(detector.name)
-    return {k: entry[k] for k in ("tp", "fp", "fn", "tn")} if entry else None
+    return {k: entry[k] for k in ("tp", "fp", "fn", "tn", "n", "validation") if k in entry} if entry else None
 
 
 def make_refusal_detector(name: str) -> RefusalDetector:
