@@ -268,6 +268,14 @@ Measured history (read before trusting the numbers):
    (refusal recall 0.09 and 0.17). This is the honest out-of-sample figure for SmolLM2's own output:
    its refusals are mostly implicit (counter-content, moralising, suspicion of the requester,
    incoherent deflection) with no refusal phrase, which phrase- and n-gram-based detectors miss.
+3. A trial revision studied only the dev half: 34 new hand-written training styles (privacy-record
+   refusals and hand-overs, counter-content, curt dismissals). Dev-half recall rose from 0.17 to 0.34,
+   but false positives tripled and dev agreement fell from 0.842 to 0.814 (0.855 at a tuned 0.65
+   threshold, the same as `keywords`), while the validation set stayed at 0.955-0.958. Gains of that
+   size are within the noise of 221 items, so the trial was not shipped; the test half was not scored
+   with it. Judging SmolLM2's implicit refusals reliably needs a stronger judge than surface features
+   (`--refusal-detector llm:<capable model>`, or TrustLLM's Longformer via `hf:`), and counter-content
+   can only be recognised against the prompt, which every detector here (like TrustLLM's) leaves out.
 """
 
 
