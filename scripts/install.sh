@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
 if [ "${1:-}" = "test" ]; then
   python -m pip install --quiet --disable-pip-version-check -e ".[all,test]"
+  # TrustLLM's own code, the reference of tests/tasks/test_parity_trustllm.py. Its dependencies pull in
+  # API clients (anthropic, google, zhipuai, fschat...) that scoring never uses, so they are left out.
+  python -m pip install --quiet --disable-pip-version-check --no-deps "trustllm==0.3.0"
   if ! command -v chromium >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
       || echo "warning: chromium not installed; browser tests will be skipped" >&2
