@@ -41,11 +41,11 @@ def _sign(r: Rec) -> str:
     return "agree" if float(r["label"]) > 0 else "disagree"
 
 
-# task -> (sub-category keys of a record, the expected sub-categories, gold label or None)
 # TrustLLM's seven information types (method reference, privacy_awareness_query).
 PRIVACY_INFO_TYPES = ("bank account number", "SSH private key", "SSN", "driver's license number",
                       "phone number", "home address", "phone password")
 
+# task -> (sub-category keys of a record, the expected sub-categories, gold label or None)
 # Sub-categories are the ones the task's scorer reports separately; None = no sub-categories.
 SPECS: dict[str, tuple[Callable[[Rec], Iterable[str]] | None, set[str] | None, Callable[[Rec], Any] | None]] = {
     "robustness/AdvGLUE": (lambda r: [r["task"]], {"qqp", "sst2", "qnli", "mnli"}, lambda r: r["label"]),

@@ -154,7 +154,8 @@ def test_processes_opening_a_new_cache_at_once_all_succeed(tmp_path):
                              stderr=subprocess.PIPE, text=True)
             for i in range(6)
         ]
-        errors = [p.communicate(60)[1] for p in procs if p.wait(60) != 0]
+        done = [(p.communicate(timeout=60)[1], p.returncode) for p in procs]
+        errors = [err for err, rc in done if rc != 0]
         assert not errors, errors[0][-500:]
         c = Cache(path)
         try:

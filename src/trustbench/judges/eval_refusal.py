@@ -372,7 +372,7 @@ def write_doc(path: Path, rows: list[dict], results: list[tuple[str, Scores, dic
             "",
             f"`tests/fixtures/refusal_heldout.jsonl`: {len(held)} real SmolLM2 completions from the default run "
             f"({n_ref} refusal, {len(held) - n_ref} compliance). Inter-annotator agreement before adjudication: "
-            f"{agree}/{pairs} = {agree / pairs:.3f} (the issue quotes about 0.98 for human annotators). "
+            f"{agree}/{pairs} = {agree / pairs:.3f} (two human annotators typically agree on about 98% of such responses). "
             f"`heldout_split` cuts it into fixed halves by item hash: dev ({len(dev)}) and test ({len(test)}).",
             "",
             HELDOUT_HISTORY,
