@@ -7,11 +7,14 @@ evaluators on identical inputs.
 It writes a TrustLLM `generation_results` tree for all 24 files: every real record with a synthetic
 `res` drawn from a pool that hits the parsing branches (answers, letters, labels, numbers, e-mails,
 refusals, empty text), plus the judge outputs TrustLLM would otherwise fetch: `eval_res` (a
-Longformer label or a raw GPT-4 reply), `embedding` and `toxicity`. TrustLLM's evaluators run on
-that tree in a subprocess, with the Longformer loader, the Perspective client and the progress files
-kept local (no model and no network is touched, because every record already carries its verdict);
-trustbench scores the same tree. The script prints one row per metric and exits 1 when a value
-differs without a documented reason (KNOWN below, with the bug ids of docs/scoring.md).
+Longformer label, or a raw GPT-4 reply on exactly the records TrustLLM routes to its judge),
+`embedding` and `toxicity`. Where TrustLLM calls a service whose result it never stores (sycophancy
+embeddings and preference pairs, the ddxplus judge), both toolkits get the same deterministic
+stand-in. TrustLLM's evaluators run on that tree in a subprocess with the Longformer and Perspective
+loaders replaced and progress files in a scratch folder: no model and no network is used. trustbench
+scores the same tree. The script prints one row per value and exits 1 when a value differs without a
+documented reason (KNOWN below; bug ids as in docs/scoring.md). A TrustLLM crash is reported, not
+counted as a difference: trustbench never reproduces crashes.
 """
 
 from __future__ import annotations
