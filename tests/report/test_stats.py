@@ -159,6 +159,24 @@ def test_rogan_gladen_by_hand():
         misclassification_adjusted(30, 100, 0.5, 0.5)
 
 
+def test_judge_adjustment_of_a_group_rate_uses_that_group_only():
+    err = {"refusal": {"tp": 184, "fn": 16, "fp": 6, "tn": 194}}
+    items = _safety_items(JAILBREAK, 600, 0.5, seed=4)
+    for i, it in enumerate(items):  # attack "a" refuses far more often than "b" and "c"
+        if it.record["label"] == ["a"] and it.verdicts.get("refusal") is False and i % 3:
+            it.verdicts["refusal"] = True
+    out = attach_intervals(JAILBREAK, items, JAILBREAK.score(items, "corrected"), "corrected", judge_error=err)
+    groups = {k: m for k, m in out.metrics.items() if k.startswith("rta/")}
+    assert set(groups) == {"rta/a", "rta/b", "rta/c"}
+    values = set()
+    for m in groups.values():
+        adj = m.extra["ci_judge_adjusted"]
+        assert adj["observed"] == pytest.approx(m.value)  # the group's own rate, not the task's
+        assert adj["value"] == pytest.approx(float(rogan_gladen(m.value, 0.92, 0.97)))
+        values.add(round(adj["value"], 6))
+    assert len(values) == 3 and groups["rta/a"].value > out.metrics["rta"].value
+
+
 def test_attach_intervals_judge_adjusted_rta_and_complement():
     err = {"refusal": (0.92, 0.97, 400)}
     items = _safety_items(MISUSE, 400, 0.8, seed=2)

@@ -230,10 +230,12 @@ def attach_intervals(
                 if not m.computed or m.successes is None:
                     continue
                 complement = _counts_verdict(m, verdict_key, known, positive, key)
-                if complement is None:
+                if complement is None or not m.n:
                     continue
+                # the metric's own counts: a per-group refusal rate is adjusted on its group alone
+                m_positive = m.n - m.successes if complement else m.successes
                 adj = misclassification_adjusted(
-                    positive, known, sens, spec, n_pos=n_pos, n_neg=n_neg, conf=conf, seed=seed,
+                    m_positive, m.n, sens, spec, n_pos=n_pos, n_neg=n_neg, conf=conf, seed=seed,
                 )
                 if complement:
                     adj = {
