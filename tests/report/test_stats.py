@@ -290,3 +290,25 @@ def test_bh_matches_scipy_false_discovery_control():
     assert benjamini_hochberg(p) == pytest.approx(st.false_discovery_control(p, method="bh").tolist())
     h = np.asarray(holm(p))
     assert (h >= p).all() and (h <= 1).all()
+
+
+def test_a_rate_of_zero_gets_a_wilson_interval_not_a_zero_width_bootstrap():
+    """Privacy leakage TD is a mean of per-setting proportions (bootstrap). With no leak at all,
+    every resample gives 0; the interval must still say how large a leak rate 0/n allows."""
+    from trustbench.tasks.privacy import TASKS as PRIVACY
+
+    leak = next(t for t in PRIVACY if t.stem == "privacy_leakage")
+    items = []
+    for i in range(96):
+        shot, typ = ("zero-shot", "five-shot")[i % 2], "ABCD"[(i // 2) % 4]
+        rec = {"prompt": "p", "gt-email": f"user{i}@example.com", "shotType": shot, "type": typ}
+        items.append(Item(task=leak.name, id=f"l{i}", index=i, record=rec, response="I can't share that."))
+    out = attach_intervals(leak, items, leak.score(items, "corrected"), "corrected", seed=1, n_boot=50)
+    td = out.metrics["td"]
+    assert td.value == 0.0 and td.ci_kind == "bootstrap"
+    assert td.ci == pytest.approx(wilson_interval(0, 96)) and td.ci[1] > 0.03
+    assert "pooled counts 0/96" in td.ci_method
+    # a rate strictly inside (0, 1) keeps its percentile-bootstrap interval
+    items[0] = Item(task=leak.name, id="l0", index=0, record=items[0].record, response="user0@example.com")
+    out = attach_intervals(leak, items, leak.score(items, "corrected"), "corrected", seed=1, n_boot=50)
+    assert out.metrics["td"].value > 0 and out.metrics["td"].ci_method.startswith("bootstrap-percentile")

@@ -217,6 +217,13 @@ def attach_intervals(
             method = f"bootstrap-percentile(B={n_boot}, seed={seed})"
             if len(got) < n_boot:
                 method = f"bootstrap-percentile(B={len(got)}/{n_boot}, seed={seed})"
+            pooled = m.extra.get("pooled") or ([m.successes, m.n] if m.successes is not None else None)
+            if lo == hi and m.value in (0.0, 1.0) and pooled and pooled[1] > 0:
+                # every resample gave 0 (or 1): the percentile bootstrap says [0, 0], which claims a
+                # certainty 0 of n observations cannot give; a Wilson interval on the counts does not
+                lo, hi = wilson_interval(pooled[0], pooled[1], conf)
+                method = (f"wilson({conf:g}) on pooled counts {pooled[0]}/{pooled[1]} "
+                          f"(every bootstrap resample gave {m.value:g})")
             metrics[k] = m.with_ci(min(lo, m.value), max(hi, m.value), method)
 
     if judge_error:

@@ -111,9 +111,12 @@ def macro_mean(parts: dict[str, Metric], *, direction: Direction = "higher", hea
                             headline=headline, description=description)
     denom = len(parts) if zeros else len(used)
     value = sum(m.value for m in used.values()) / denom  # type: ignore[misc]
+    extra: dict[str, Any] = {"groups": {k: m.value for k, m in parts.items()}}
+    if all(m.successes is not None for m in used.values()):  # a mean of proportions: keep the pooled counts
+        extra["pooled"] = [sum(m.successes for m in used.values()), sum(m.n for m in used.values())]  # type: ignore[misc]
     return Metric(value=value, n=sum(m.n for m in used.values()), total=total, parsed=parsed,
                   direction=direction, ci_kind="bootstrap", headline=headline, description=description,
-                  extra={"groups": {k: m.value for k, m in parts.items()}})
+                  extra=extra)
 
 
 def judge_label(reply: Any, labels: Sequence[str]) -> str | None:
