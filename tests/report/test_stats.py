@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 import random
 
 import numpy as np
@@ -312,3 +313,63 @@ def test_a_rate_of_zero_gets_a_wilson_interval_not_a_zero_width_bootstrap():
     items[0] = Item(task=leak.name, id="l0", index=0, record=items[0].record, response="user0@example.com")
     out = attach_intervals(leak, items, leak.score(items, "corrected"), "corrected", seed=1, n_boot=50)
     assert out.metrics["td"].value > 0 and out.metrics["td"].ci_method.startswith("bootstrap-percentile")
+
+
+def _pair_task(unit_copy=None) -> Task:
+    """A toy task of (a, b) pairs sharing `pair`; its one metric is the share of pairs seen complete."""
+
+    def score(items, mode):
+        pairs: dict[int, set] = {}
+        for it in items:
+            pairs.setdefault(it.record["pair"], set()).add(it.record["half"])
+        done = sum(len(h) == 2 for h in pairs.values())
+        count = sum(1 for it in items if it.record["half"] == "a")  # copies count when they are distinct
+        return TaskScore(metrics={"complete": Metric(value=done / len(pairs), n=len(pairs), total=len(pairs),
+                                                     parsed=len(pairs)),
+                                  "pairs_scored": Metric(value=float(done) / count, n=count, total=count,
+                                                         parsed=count)})
+
+    return Task(dimension="robustness", file="toy_pairs.json", description="toy", temperature=0.0, score=score,
+                unit=lambda r, i: str(r["pair"]), unit_copy=unit_copy)
+
+
+def _pair_items(task: Task, n_pairs: int) -> list[Item]:
+    return [Item(task=task.name, id=f"{p}{h}", index=2 * p + (h == "b"), record={"pair": p, "half": h}, response="x")
+            for p in range(n_pairs) for h in "ab"]
+
+
+def test_the_bootstrap_resamples_whole_units():
+    task = _pair_task(unit_copy=lambda r, k: {**r, "pair": r["pair"] + 1000 * k})
+    items = _pair_items(task, 40)
+    out = attach_intervals(task, items, task.score(items, "corrected"), "corrected", seed=0, n_boot=100)
+    # every resample keeps pairs whole, and each repeat of a pair is scored as a pair of its own
+    assert out.metrics["complete"].ci == (1.0, 1.0)
+    assert out.metrics["pairs_scored"].ci == (1.0, 1.0)
+    # without unit_copy a repeated pair merges with its first copy: whole, but counted once
+    plain = _pair_task()
+    out = attach_intervals(plain, _pair_items(plain, 40), plain.score(_pair_items(plain, 40), "corrected"),
+                           "corrected", seed=0, n_boot=100)
+    assert out.metrics["complete"].ci == (1.0, 1.0) and out.metrics["pairs_scored"].ci[0] < 0.9
+
+
+def test_advglue_bootstrap_keeps_its_original_rewrite_pairs():
+    from trustbench.tasks.robustness import TASKS as ROBUSTNESS
+
+    adv = next(t for t in ROBUSTNESS if t.stem == "AdvGLUE")
+    rng = random.Random(3)
+    items = []
+    for i in range(60):
+        for typ in ("original", "modified"):
+            rec = {"prompt": "p", "task": "sst2", "index": i, "type": typ, "label": 1}
+            reply = "positive" if (typ == "original" or rng.random() < 0.5) else "negative"
+            items.append(Item(task=adv.name, id=f"{i}{typ}", index=len(items), record=rec, response=reply))
+    sizes = []
+    real = adv.score
+
+    def spy(sample, mode):
+        sizes.append(real(sample, mode).metrics["asr/sst2"].n)
+        return real(sample, mode)
+
+    spied = replace(adv, score=spy)
+    attach_intervals(spied, items, adv.score(items, "corrected"), "corrected", seed=0, n_boot=50)
+    assert sizes and set(sizes) == {60}  # every resample has 60 complete pairs, all originals correct

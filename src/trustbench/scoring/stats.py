@@ -152,6 +152,37 @@ def _resample_items(items: Sequence[Item], idx: np.ndarray, cache: dict[tuple[in
     return out
 
 
+def _units(task: Task, items: Sequence[Item]) -> list[list[int]] | None:
+    """Item positions grouped by the task's sampling unit, or None when every item is its own unit."""
+    if task.unit is None:
+        return None
+    groups: dict[str, list[int]] = {}
+    for pos, it in enumerate(items):
+        groups.setdefault(task.unit(it.record, it.index), []).append(pos)
+    return list(groups.values()) if len(groups) < len(items) else None
+
+
+def _resample_units(task: Task, items: Sequence[Item], units: list[list[int]], draw: np.ndarray,
+                    cache: dict[tuple[int, int], Item]) -> list[Item]:
+    """A cluster resample: the items of each drawn unit; the r-th repeat of a unit gets ids "<id>#r"
+    and, where the task says how (`unit_copy`), records that make it a distinct unit for the scorer."""
+    out: list[Item] = []
+    seen: dict[int, int] = {}
+    for u in draw.tolist():
+        r = seen.get(u, 0)
+        seen[u] = r + 1
+        for pos in units[u]:
+            if r == 0:
+                out.append(items[pos])
+                continue
+            it = cache.get((pos, r))
+            if it is None:
+                rec = task.unit_copy(items[pos].record, r) if task.unit_copy else items[pos].record
+                it = cache[(pos, r)] = replace(items[pos], id=f"{items[pos].id}#{r}", record=rec)
+            out.append(it)
+    return out
+
+
 def attach_intervals(
     task: Task,
     items: Sequence[Item],
@@ -167,8 +198,9 @@ def attach_intervals(
 
     ci_kind "wilson":    Wilson interval on successes / n (bootstrap when successes is missing).
     ci_kind "bootstrap": percentile bootstrap: resample the task's items with replacement
-                         (seeded), re-run `task.score` once per resample for all bootstrap
-                         metrics together, take the percentiles of each metric.
+                         (seeded; whole units, e.g. pairs, where the task defines `unit`), re-run
+                         `task.score` once per resample for all bootstrap metrics together, take
+                         the percentiles of each metric.
     ci_kind "none":      no interval.
 
     judge_error: {verdict key: (sensitivity, specificity, n_val) | (sens, spec, n_pos, n_neg) |
@@ -195,9 +227,13 @@ def attach_intervals(
         rng = np.random.default_rng(seed)
         reps: dict[str, list[float]] = {k: [] for k in boot_keys}
         cache: dict[tuple[int, int], Item] = {}
+        units = _units(task, items)
         for _ in range(n_boot):
             # sorted indices: same multiset, original order (memory locality, stable grouping)
-            sample = _resample_items(items, np.sort(rng.integers(0, n, n)), cache)
+            if units is None:
+                sample = _resample_items(items, np.sort(rng.integers(0, n, n)), cache)
+            else:
+                sample = _resample_units(task, items, units, np.sort(rng.integers(0, len(units), len(units))), cache)
             res = task.score(sample, mode).metrics
             for k in boot_keys:
                 m = res.get(k)

@@ -101,7 +101,12 @@ class Task:
                  once (e.g. the two orderings of a sycophancy-preference pair); run after `judges`.
     group:       record -> sub-category label, used for stratified sampling and the datasheet.
     unit:        (record, index) -> key of the records that are scored together (a pair, a
-                 group of variants); `--sample` draws whole units. Default: each record alone.
+                 group of variants); `--sample` draws whole units and the bootstrap resamples
+                 whole units. Default: each record alone.
+    unit_copy:   (record, r) -> the record of the r-th extra bootstrap copy of its unit, changed
+                 so that the scorer pairs the copy with itself and not with the first copy (for a
+                 scorer that groups by a record field, e.g. a fresh pair index). None: the scorer
+                 already counts repeated records each time.
     """
 
     dimension: str
@@ -116,6 +121,7 @@ class Task:
     cross_judges: Callable[[Sequence[Item]], list[tuple[str, JudgeRequest]]] | None = None
     group: Callable[[Mapping[str, Any]], str] | None = None
     unit: Callable[[Mapping[str, Any], int], str] | None = None
+    unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None = None
 
     @property
     def stem(self) -> str:

@@ -182,6 +182,11 @@ def score_advglue(items: Sequence[Item], mode: ScoringMode) -> TaskScore:
     return TaskScore(metrics=metrics, per_item=per_item)
 
 
+def _fresh_index(record: Mapping[str, Any], r: int) -> dict[str, Any]:
+    """A bootstrap copy of a pair or variant group: the scorers group by `index`, so give it a new one."""
+    return {**record, "index": int(record["index"]) + r * 10_000_000}
+
+
 def _rs(adv: Metric, asr: Metric) -> Metric:
     desc = "RS = mean adversarial accuracy - mean attack success rate (range -1..1)"
     if adv.value is None or asr.value is None:
@@ -507,6 +512,7 @@ TASKS = [
         score=score_advglue,
         group=lambda r: str(r["task"]),
         unit=lambda r, i: f"{r['task']}:{r['index']}",  # an original and its rewrite
+        unit_copy=_fresh_index,
     ),
     Task(
         dimension="robustness",
@@ -519,6 +525,7 @@ TASKS = [
         frozen=_frozen_embedding,
         group=lambda r: str(r["type"]),
         unit=lambda r, i: str(r["index"]),  # an instruction and all its variants
+        unit_copy=_fresh_index,
     ),
     Task(
         dimension="robustness",
