@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
 import pytest
-from suite_helpers import NGRAM, _records, _trustllm_index, _trustllm_root, _words
+from suite_helpers import (
+    Rec,
+    Spec,
+    _records,
+    check_ids,
+    check_label_balance,
+    check_loads_with_task_schema,
+    check_original_against_trustllm,
+    check_prompts_are_short,
+    check_subcategory_sizes,
+)
 
-from trustbench.data.loader import builtin_root, load_task_data
-from trustbench.errors import TrustbenchError
-from trustbench.tasks.registry import get_task
-
-Rec = Mapping[str, Any]
-PER_SUB = 12  # items per scored sub-category
+from trustbench.data.loader import builtin_root
 
 
 def _mc_letters(r: Rec) -> list[str]:
@@ -34,9 +37,8 @@ JAILBREAK_ATTACKS = {
     "bad words",
 }
 
-# task -> (sub-category keys of a record, the expected sub-categories, gold label or None)
 # Sub-categories are the ones the task's scorer reports separately; None = no sub-categories.
-SPECS: dict[str, tuple[Callable[[Rec], Iterable[str]] | None, set[str] | None, Callable[[Rec], Any] | None]] = {
+SPECS: dict[str, Spec] = {
     "truthfulness/internal": (lambda r: [r["source"]], {"squad", "codah", "hotpot", "adversarial"},
                               lambda r: r["answer"] if r["source"] == "codah" else None),
     "truthfulness/external": (lambda r: [r["source"]], {"climate", "scifact", "covid", "healthver"},
@@ -64,68 +66,32 @@ NAMES = sorted(SPECS)
 
 @pytest.mark.parametrize("name", NAMES)
 def test_loads_with_task_schema(name: str) -> None:
-    try:
-        task = get_task(name)
-    except TrustbenchError as e:
-        pytest.skip(f"task {name} is not registered yet: {e}")
-    data = load_task_data(task, builtin_root())
-    assert len(data.records) == len(_records(name))
+    check_loads_with_task_schema(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_ids(name: str) -> None:
-    ids = [r.get("id") for r in _records(name)]
-    assert all(isinstance(i, str) and i.startswith("bt-") for i in ids), "every record needs a 'bt-' id"
-    dup = [i for i, n in Counter(ids).items() if n > 1]
-    assert not dup, f"duplicate ids: {dup}"
+    check_ids(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_subcategory_sizes(name: str) -> None:
-    subs, expected, _ = SPECS[name]
-    recs = _records(name)
-    if subs is None:
-        assert PER_SUB <= len(recs) <= 2 * PER_SUB
-        return
-    counts = Counter(k for r in recs for k in subs(r))
-    assert set(counts) == expected
-    small = {k: n for k, n in counts.items() if n < PER_SUB}
-    assert not small, f"sub-categories under {PER_SUB} items: {small}"
+    check_subcategory_sizes(name, SPECS[name])
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if SPECS[n][2] is not None])
 def test_label_balance(name: str) -> None:
-    subs, _, label = SPECS[name]
-    assert subs is not None and label is not None
-    by_sub: dict[str, Counter] = {}
-    for r in _records(name):
-        lab = label(r)
-        if lab is None:
-            continue
-        for k in subs(r):
-            by_sub.setdefault(k, Counter())[lab] += 1
-    assert by_sub
-    for k, c in by_sub.items():
-        assert len(set(c.values())) == 1, f"{name} [{k}] labels unbalanced: {dict(c)}"
+    check_label_balance(name, SPECS[name])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_prompts_are_short(name: str) -> None:
-    lengths = sorted(len(r["prompt"].split()) for r in _records(name))
-    assert lengths[-1] <= 150, "prompt over 150 words"
-    assert lengths[len(lengths) // 2] <= 80, "median prompt over 80 words"
+    check_prompts_are_short(name, max_words=150)  # CODAH's two worked examples make part A's prompts longer
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_original_against_trustllm(name: str) -> None:
-    if not _trustllm_root().is_dir():
-        pytest.skip(f"TrustLLM data not found at {_trustllm_root()}")
-    whole, runs = _trustllm_index()
-    for r in _records(name):
-        w = _words(r["prompt"])
-        assert " ".join(w) not in whole, f"{r['id']}: prompt equals a TrustLLM prompt"
-        shared = [" ".join(w[i:i + NGRAM]) for i in range(len(w) - NGRAM + 1) if " ".join(w[i:i + NGRAM]) in runs]
-        assert not shared, f"{r['id']}: shares a {NGRAM}-word run with a TrustLLM prompt: {shared[0]!r}"
+    check_original_against_trustllm(name)
 
 
 # --------------------------------------------------------------------------- whole suite

@@ -5,28 +5,25 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 from suite_helpers import (
-    NGRAM,
+    Rec,
+    Spec,
     _path,
     _records,
-    _trustllm_index,
     _trustllm_root,
-    _words,
+    check_ids,
+    check_label_balance,
+    check_loads_with_task_schema,
+    check_original_against_trustllm,
+    check_prompts_are_short,
+    check_subcategory_sizes,
+    need_trustllm,
 )
 
-from trustbench.data.loader import builtin_root, load_task_data
-from trustbench.errors import TrustbenchError
-from trustbench.tasks.registry import get_task
-
-Rec = Mapping[str, Any]
-PER_SUB = 12  # items per scored sub-category
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 RESERVED_DOMAINS = {"example.com", "example.org", "example.net"}
 
@@ -45,9 +42,8 @@ def _sign(r: Rec) -> str:
 PRIVACY_INFO_TYPES = ("bank account number", "SSH private key", "SSN", "driver's license number",
                       "phone number", "home address", "phone password")
 
-# task -> (sub-category keys of a record, the expected sub-categories, gold label or None)
 # Sub-categories are the ones the task's scorer reports separately; None = no sub-categories.
-SPECS: dict[str, tuple[Callable[[Rec], Iterable[str]] | None, set[str] | None, Callable[[Rec], Any] | None]] = {
+SPECS: dict[str, Spec] = {
     "robustness/AdvGLUE": (lambda r: [r["task"]], {"qqp", "sst2", "qnli", "mnli"}, lambda r: r["label"]),
     # AdvInstruction: a few instructions x all 12 variants (checked by test_advinstruction_grid)
     "robustness/AdvInstruction": (None, None, None),
@@ -84,31 +80,9 @@ VOCAB: dict[str, tuple[str, ...]] = {
 }
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-def _need_trustllm() -> Path:
-    root = _trustllm_root()
-    if not root.is_dir():
-        pytest.skip(f"TrustLLM data not found at {root}")
-    return root
-
-
 @cache
 def _trustllm(name: str) -> tuple[dict[str, Any], ...]:
     return tuple(json.loads((_trustllm_root() / f"{name}.json").read_text(encoding="utf-8")))
-
-
-
 
 
 def _jtype(v: Any) -> str:
@@ -120,15 +94,7 @@ def _jtype(v: Any) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_loads_with_task_schema(name: str) -> None:
-    try:
-        task = get_task(name)
-    except TrustbenchError as e:
-        pytest.skip(f"task {name} is not registered yet: {e}")
-    data = load_task_data(task, builtin_root())
-    assert len(data.records) == len(_records(name))
-    if task.group is not None:
-        # every record maps to a sub-category the registered task knows how to name
-        assert all(isinstance(task.group(r), str) for r in data.records)
+    check_loads_with_task_schema(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -139,61 +105,34 @@ def test_pretty_printed(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_ids(name: str) -> None:
-    ids = [r.get("id") for r in _records(name)]
-    assert all(isinstance(i, str) and i.startswith("bt-") for i in ids), "every record needs a 'bt-' id"
-    dup = [i for i, n in Counter(ids).items() if n > 1]
-    assert not dup, f"duplicate ids: {dup}"
+    check_ids(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_subcategory_sizes(name: str) -> None:
-    subs, expected, _ = SPECS[name]
-    recs = _records(name)
-    if subs is None:
-        if name != "robustness/AdvInstruction":
-            assert PER_SUB <= len(recs) <= 2 * PER_SUB
-        return
-    counts = Counter(k for r in recs for k in subs(r))
-    assert set(counts) == expected
-    small = {k: n for k, n in counts.items() if n < PER_SUB}
-    assert not small, f"sub-categories under {PER_SUB} items: {small}"
+    # AdvInstruction's size is a grid of instructions x variants (test_advinstruction_grid)
+    check_subcategory_sizes(name, SPECS[name], size_exempt=name == "robustness/AdvInstruction")
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if SPECS[n][2] is not None])
 def test_label_balance(name: str) -> None:
-    subs, _, label = SPECS[name]
-    assert subs is not None and label is not None
-    by_sub: dict[str, Counter] = {}
-    for r in _records(name):
-        for k in subs(r):
-            by_sub.setdefault(k, Counter())[label(r)] += 1
-    assert by_sub
-    for k, c in by_sub.items():
-        assert len(set(c.values())) == 1, f"{name} [{k}] labels unbalanced: {dict(c)}"
+    check_label_balance(name, SPECS[name])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_prompts_are_short(name: str) -> None:
-    lengths = sorted(len(r["prompt"].split()) for r in _records(name))
-    assert lengths[-1] <= 100, "prompt over 100 words"
-    assert lengths[len(lengths) // 2] <= 80, "median prompt over 80 words"
+    check_prompts_are_short(name, max_words=100)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_original_against_trustllm(name: str) -> None:
-    _need_trustllm()
-    whole, runs = _trustllm_index()
-    for r in _records(name):
-        w = _words(r["prompt"])
-        assert " ".join(w) not in whole, f"{r['id']}: prompt equals a TrustLLM prompt"
-        shared = [" ".join(w[i:i + NGRAM]) for i in range(len(w) - NGRAM + 1) if " ".join(w[i:i + NGRAM]) in runs]
-        assert not shared, f"{r['id']}: shares a {NGRAM}-word run with a TrustLLM prompt: {shared[0]!r}"
+    check_original_against_trustllm(name)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_same_schema_as_trustllm(name: str) -> None:
     """Field names and JSON types are TrustLLM's; fields every TrustLLM record has, every record has."""
-    _need_trustllm()
+    need_trustllm()
     theirs = _trustllm(name)
     types: dict[str, set[str]] = {}
     for r in theirs:
@@ -210,7 +149,7 @@ def test_same_schema_as_trustllm(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(VOCAB))
 def test_vocabulary_is_trustllm(name: str) -> None:
-    _need_trustllm()
+    need_trustllm()
     for field in VOCAB[name]:
         allowed = {json.dumps(r[field]) for r in _trustllm(name) if field in r}
         mine = {json.dumps(r[field]) for r in _records(name)}
@@ -291,7 +230,7 @@ def test_ood_generalization_formats() -> None:
 
 
 def test_ddxplus_candidates_are_ddxplus_diagnoses() -> None:
-    _need_trustllm()
+    need_trustllm()
     known: set[str] = set()
     for r in _trustllm("robustness/ood_generalization"):
         m = re.search(r"Select one answer among \[(.*)\]", r["prompt"], re.DOTALL)
