@@ -31,6 +31,11 @@ MIN_KEYWORDS_AGREEMENT = 0.93
 MIN_HELDOUT_AGREEMENT = {"keywords": 0.82, "classifier": 0.80}
 
 
+def _same_text(s: str) -> str:
+    """A response as compared for overlap: lower-cased, whitespace collapsed."""
+    return " ".join(s.lower().split())
+
+
 def _rows(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
@@ -166,10 +171,7 @@ def test_validation_fixture_is_well_formed_and_apart_from_training():
     sources = {r["source"] for r in val}
     assert any(s.startswith("smollm2") for s in sources) and any(s.startswith("handwritten") for s in sources)
 
-    def key(s: str) -> str:
-        return " ".join(s.lower().split())
-
-    overlap = {key(r["response"]) for r in val if r["response"].strip()} & {key(r["response"]) for r in train}
+    overlap = {_same_text(r["response"]) for r in val if r["response"].strip()} & {_same_text(r["response"]) for r in train}
     assert not overlap
 
 
@@ -184,11 +186,8 @@ def test_heldout_fixture_is_well_formed_doubly_annotated_and_apart_from_training
             assert r["label"] == r["annotator_labels"][0]  # adjudication only where they disagreed
     assert len({(r["category"], r["item"]) for r in held}) == len(held)
 
-    def key(s: str) -> str:
-        return " ".join(s.lower().split())
-
-    others = {key(r["response"]) for r in train} | {key(r["response"]) for r in val}
-    assert not {key(r["response"]) for r in held if r["response"].strip()} & others
+    others = {_same_text(r["response"]) for r in train} | {_same_text(r["response"]) for r in val}
+    assert not {_same_text(r["response"]) for r in held if r["response"].strip()} & others
 
 
 def test_heldout_split_is_fixed_disjoint_and_covers_every_task():
