@@ -171,7 +171,8 @@ def test_validation_fixture_is_well_formed_and_apart_from_training():
     sources = {r["source"] for r in val}
     assert any(s.startswith("smollm2") for s in sources) and any(s.startswith("handwritten") for s in sources)
 
-    overlap = {_same_text(r["response"]) for r in val if r["response"].strip()} & {_same_text(r["response"]) for r in train}
+    seen_in_training = {_same_text(r["response"]) for r in train}
+    overlap = {_same_text(r["response"]) for r in val if r["response"].strip()} & seen_in_training
     assert not overlap
 
 
