@@ -11,9 +11,10 @@ if [ "${1:-}" = "test" ]; then
   # TrustLLM's own code, the reference of tests/tasks/test_parity_trustllm.py. Its dependencies pull in
   # API clients (anthropic, google, zhipuai, fschat...) that scoring never uses, so they are left out.
   python -m pip install --quiet --disable-pip-version-check --no-deps "trustllm==0.3.0"
-  if ! command -v chromium >/dev/null 2>&1; then
+  # The browser tests need both the browser and its driver: install them when either is missing.
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
     (apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null) \
-      || echo "warning: chromium not installed; browser tests will be skipped" >&2
+      || echo "warning: chromium or chromedriver not installed; browser tests cannot run" >&2
   fi
 else
   python -m pip install --quiet --disable-pip-version-check -e ".[all]"
