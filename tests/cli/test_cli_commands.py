@@ -56,8 +56,13 @@ def test_ctrl_c_exits_130_and_the_rerun_resumes(tmp_path):
         deadline = time.monotonic() + 60
         while s.state.completed < 10 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
+        # Slow the server down so that the run cannot finish before the signal lands, even on a
+        # loaded machine (a 2 s run once completed between the check above and the signal).
+        s.state.latency = 5.0
+        assert proc.poll() is None and s.state.completed >= 10, "the run ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
+        s.state.latency = 0.02
         assert proc.returncode == 130, err
         assert "Traceback" not in err and "Unclosed" not in err
         assert [x for x in err.splitlines() if x.strip()] == [
