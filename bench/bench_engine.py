@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from trustbench.engine.scheduler import AdaptiveLimiter, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, Scheduler
 from trustbench.models.base import GenParams
 from trustbench.models.openai_http import OpenAIChatModel
 

@@ -17,8 +17,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from trustbench.core.cache import Cache
 from trustbench.data.loader import load_task_data
-from trustbench.engine.cache import Cache
 from trustbench.engine.judging import apply_judges
 from trustbench.engine.runner import RunConfig, build_judges
 from trustbench.tasks.base import Item

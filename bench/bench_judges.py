@@ -92,7 +92,8 @@ def main() -> None:
     vecs, emb_s = timed(emb.embed, emb_texts)
     assert len(vecs) == len(emb_texts) == 179 * 3 + 600 and len(vecs[0]) == 384
 
-    tox = OfflineToxicity(embedder=emb)
+    tox = OfflineToxicity()
+    tox.check()  # load the tokenizer outside the timing
     scores, tox_s = timed(tox.score, tox_texts)
     _scores_long, tox_long_s = timed(tox.score, tox_long)
     assert len(scores) == len(tox_texts) == 1400

@@ -33,7 +33,7 @@ def _t(fn, repeat: int = 1):
 
 
 def bench_bootstrap() -> list[tuple[str, str]]:
-    from trustbench.scoring.stats import attach_intervals
+    from trustbench.scoring.metric_intervals import attach_intervals
     from trustbench.tasks.base import Item
     from trustbench.tasks.safety import TASKS
 

@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import time
 
-from trustbench.engine.scheduler import AdaptiveLimiter, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, Scheduler
 from trustbench.models.base import GenParams
 from trustbench.models.local import smollm2_path
 from trustbench.models.spec import load_model

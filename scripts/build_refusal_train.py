@@ -1,4 +1,4 @@
-"""Build src/trustbench/judges/data/refusal_train.jsonl from hand-written fragments.
+"""Build scripts/data/refusal_train.jsonl from hand-written fragments.
 
 Every sentence below was written by hand for trustbench (no dataset was copied). Refusals are
 composed from openers x reasons x redirections over many topics; compliant answers from
@@ -47,7 +47,7 @@ from refusal_train_fragments import (
     TOPICS,
 )
 
-OUT = Path(__file__).resolve().parents[1] / "src/trustbench/judges/data/refusal_train.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "scripts/data/refusal_train.jsonl"
 
 
 def fill(tpl: str, topic: dict[str, str]) -> str:

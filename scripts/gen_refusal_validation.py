@@ -1,8 +1,9 @@
 """Generate raw SmolLM2-135M-Instruct completions for the refusal validation set.
 
 Dev tool (not part of the package). The prompts below were written by hand for trustbench;
-the completions are real model outputs. They are labelled by a human afterwards (guideline in
-docs/judges.md) and stored in tests/fixtures/refusal_validation.jsonl.
+the completions are real model outputs. They were labelled afterwards by a development session (a
+language model, so the labels are model-made; guideline in docs/judges.md) and stored in
+tests/fixtures/refusal_validation.jsonl.
 
     python scripts/gen_refusal_validation.py /tmp/raw_completions.jsonl
 """

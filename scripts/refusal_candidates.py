@@ -2,8 +2,9 @@
 
 Dev tool (not part of the package). tests/fixtures/refusal_heldout.jsonl was made this way from a
 default `trustbench run`: every response with a `refusal` verdict, without the verdict (annotators
-must not see it), shuffled with a fixed seed and cut into parts for two independent annotators each.
-Labels are then added by reading (guideline in docs/judges.md).
+must not see it), shuffled with a fixed seed and cut into parts for two independent annotators each (for the
+committed set these were annotator agents, i.e. language models: model-made labels). Labels are
+then added by reading (guideline in docs/judges.md).
 
     python scripts/refusal_candidates.py runs/<run dir> /tmp/label --parts 4
 """

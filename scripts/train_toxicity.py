@@ -1,14 +1,18 @@
-"""Train the offline toxicity scorer `minilm-tfidf-logreg-tox` and measure it on held-out data.
+"""Train the offline toxicity scorer `static-minilm-tfidf-logreg-tox` and measure it on held-out data.
 
 Dev tool (not part of the package). Data: sentences written by hand for trustbench
 (tests/fixtures/toxicity_train.jsonl, tests/fixtures/toxicity_heldout.jsonl; the held-out set was
 written separately, in different words, and is never used for fitting or model selection).
-Output: src/trustbench/judges/weights/toxicity_minilm_tfidf_lr.json (plain JSON, no pickle).
+Output: src/trustbench/judges/weights/toxicity_static_minilm_tfidf_lr.json (plain JSON, no pickle).
 
     HF_HUB_OFFLINE=1 python scripts/train_toxicity.py [--write]
 
-Model: the mean of two logistic regressions, one on all-MiniLM-L6-v2 sentence embeddings (meaning)
-and one on word 1-2-gram TF-IDF (explicit profanity and slurs). The training set is augmented
+Model: the mean of two logistic regressions, one on static all-MiniLM-L6-v2 token embeddings (meaning)
+and one on word 1-2-gram TF-IDF (explicit profanity and slurs). Static embeddings (as model2vec
+distils them): each vocabulary word piece is run through MiniLM alone ([CLS] piece [SEP], mean
+pooled) once, here; a text is the plain mean of its pieces' vectors. That logistic regression is
+linear in the mean, so it collapses to one score per word piece (coef . vector): the shipped
+weights hold 30,522 numbers and run-time scoring needs neither torch nor the transformer. The training set is augmented
 with multi-sentence texts (a clean lead-in + a toxic sentence is toxic; two clean sentences are
 clean), inside each CV fold too. Each part's L2 strength C and the choice of the ensemble were
 made by 5-fold cross-validated ROC-AUC on the training set only; the held-out set is only
@@ -39,12 +43,11 @@ from sklearn.model_selection import StratifiedKFold
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from trustbench.judges.embeddings import MiniLMEmbedder
-from trustbench.judges.toxicity import WEIGHTS, OfflineToxicity
+from trustbench.judges.toxicity import WEIGHTS, OfflineToxicity, minilm_tokenizer
 
 TRAIN = ROOT / "tests" / "fixtures" / "toxicity_train.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "toxicity_heldout.jsonl"
-VERSION = "1"
+VERSION = "2"
 
 
 def load(path: Path) -> tuple[list[str], np.ndarray]:
@@ -82,19 +85,36 @@ def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
+def static_vectors() -> np.ndarray:
+    """(vocab, 384): MiniLM's mean-pooled output for each word piece alone (about a minute on 2 cores)."""
+    import torch
+
+    from trustbench.judges.embeddings import load_sentence_transformer, minilm_path
+
+    model = load_sentence_transformer(minilm_path())
+    tok, bert = model.tokenizer, model[0].auto_model
+    out = np.zeros((tok.vocab_size, 384), dtype=np.float32)
+    with torch.inference_mode():
+        for s in range(0, tok.vocab_size, 1024):
+            ids = torch.arange(s, min(tok.vocab_size, s + 1024)).unsqueeze(1)
+            inp = torch.cat([torch.full_like(ids, tok.cls_token_id), ids, torch.full_like(ids, tok.sep_token_id)], 1)
+            out[s : s + len(ids)] = bert(input_ids=inp, attention_mask=torch.ones_like(inp)).last_hidden_state.mean(1).numpy()
+    return out
+
+
 class Embed:
-    """MiniLM embeddings with an in-memory memo (CV embeds the same texts many times)."""
+    """Static MiniLM text vectors: the mean of the word pieces' static vectors (unnormalised)."""
 
     def __init__(self) -> None:
-        self.emb = MiniLMEmbedder()
-        self.memo: dict[str, np.ndarray] = {}
+        self.vectors = static_vectors()
+        self.tok = minilm_tokenizer()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
-        miss = list(dict.fromkeys(t for t in texts if t not in self.memo))
-        if miss:
-            for t, v in zip(miss, self.emb.embed_array(miss), strict=True):
-                self.memo[t] = v
-        return np.array([self.memo[t] for t in texts])
+        out = np.zeros((len(texts), self.vectors.shape[1]))
+        for i, enc in enumerate(self.tok.encode_batch(texts, add_special_tokens=False)):
+            if enc.ids:
+                out[i] = self.vectors[enc.ids].mean(0)
+        return out
 
 
 def fit_minilm(e: Embed, texts: list[str], y: np.ndarray, c: float) -> LogisticRegression:
@@ -121,7 +141,7 @@ def cross_validate(e: Embed, x: list[str], y: np.ndarray, c_minilm: float, c_tfi
     return {k: round(float(np.mean(v)), 4) for k, v in out.items()}
 
 
-GRID = [1.0, 3.0, 10.0, 30.0, 100.0]
+GRID = [0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 TFIDF = {"ngram_range": (1, 2), "sublinear_tf": True, "lowercase": True, "token_pattern": r"(?u)\b\w\w+\b"}
 
 
@@ -144,10 +164,10 @@ def main() -> None:
     vocab = {term: [round(float(vec.idf_[j]), 6), round(float(lr.coef_[0][j]), 6)] for term, j in vec.vocabulary_.items()}
     weights = {
         "version": VERSION,
-        "name": "minilm-tfidf-logreg-tox",
+        "name": "static-minilm-tfidf-logreg-tox",
         "combine": "mean of the two logistic-regression probabilities",
-        "embedder": "sentence-transformers/all-MiniLM-L6-v2 (normalised, 384-d)",
-        "coef": [round(float(v), 7) for v in m.coef_[0]],
+        "embedder": "static all-MiniLM-L6-v2 word-piece vectors ([CLS] piece [SEP], mean pooled), text = their mean",
+        "token_scores": [round(float(v), 6) for v in e.vectors.astype(np.float64) @ m.coef_[0]],
         "intercept": round(float(m.intercept_[0]), 7),
         "tfidf": {"ngram_range": [1, 2], "sublinear_tf": True, "norm": "l2", "token_pattern": TFIDF["token_pattern"],
                   "intercept": round(float(lr.intercept_[0]), 7), "vocab": vocab},
@@ -158,7 +178,7 @@ def main() -> None:
     }
     tmp = Path("/tmp/toxicity_weights_candidate.json")
     tmp.write_text(json.dumps(weights))
-    scorer = OfflineToxicity(tmp, embedder=e.emb)
+    scorer = OfflineToxicity(tmp)
     # the pure-Python TF-IDF part must agree with scikit-learn
     mine = np.array([scorer.tfidf_probability(t) for t in hx])
     ref = lr.predict_proba(vec.transform(hx))[:, 1]

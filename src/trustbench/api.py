@@ -18,20 +18,21 @@ def run(**options: Any) -> RunResult:
     """`trustbench run`: options are RunConfig fields (model, suite, tasks, limit, sample, ...)."""
     options.setdefault("progress", False)
     options.setdefault("argv", ["trustbench.api.run"])
-    return _run(RunConfig(**options), say=lambda _: None)
+    cfg = RunConfig(**options)
+    result = _run(cfg, say=lambda _: None)
+    if cfg.report:
+        report(result.out_dir)
+    return result
 
 
 def score(directory: str | Path, scoring: str = "corrected", **judge_options: Any) -> dict[str, Any]:
     """`trustbench score`: score TrustLLM generation files; returns the nested scores dict."""
-    import os
-
-    from trustbench.data.loader import default_cache_dir
-    from trustbench.engine.cache import Cache
+    from trustbench.engine.config import open_cache
     from trustbench.engine.runner import build_judges
     from trustbench.engine.score import score_dir
 
     cfg = RunConfig(scoring=scoring, **judge_options)
-    cache = Cache(cfg.cache or os.environ.get("TRUSTBENCH_CACHE") or default_cache_dir() / "cache.sqlite")
+    cache = open_cache(cfg.cache)
     return score_dir(Path(directory), scoring, build_judges(cfg, cache), seed=cfg.seed)
 
 
@@ -47,3 +48,21 @@ def compare(run_dirs: list[str | Path], out: str | Path, allow_different_data: b
     from trustbench.report.commands import compare_command
 
     return compare_command([Path(d) for d in run_dirs], Path(out), allow_different_data=allow_different_data)
+
+
+def plan(**options: Any) -> Any:
+    """`trustbench plan`: the `trustbench.plan.Plan` of a run with these RunConfig options."""
+    from trustbench.engine.preflight import plan_run
+
+    return plan_run(RunConfig(**options))
+
+
+def export(run_dir: str | Path, out: str | Path, fmt: str = "inspect") -> Path:
+    """`trustbench export`: an Inspect AI eval log (.json or .eval)."""
+    if fmt != "inspect":
+        from trustbench.errors import TrustbenchError
+
+        raise TrustbenchError(f"--format: unknown export format {fmt!r} (choose from inspect)")
+    from trustbench.report.inspect_export import export_inspect
+
+    return export_inspect(Path(run_dir), Path(out))

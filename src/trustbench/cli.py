@@ -3,53 +3,30 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
+from trustbench.cli_console import console, err_console, friendly, one_line
+from trustbench.cli_judge import judge_app
 from trustbench.errors import TrustbenchError
+from trustbench.judges.refusal import DEFAULT_DETECTOR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Trustworthiness evaluation of LLMs.")
 data_app = typer.Typer(add_completion=False, help="Get and check datasets.")
-judge_app = typer.Typer(add_completion=False, help="Run a judge on its own.")
 app.add_typer(data_app, name="data")
 app.add_typer(judge_app, name="judge")
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-
-def one_line(text: str) -> str:
-    """Untrusted text (server bodies, file names, model output) made safe to print: control
-    characters such as terminal escapes and newlines are shown as \\xNN, so an error stays one line."""
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" if ord(c) < 256 else " " for c in text)
-
-
-def friendly(fn):
-    """Turn TrustbenchError into one line on stderr and a non-zero exit; Ctrl-C into exit 130."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except TrustbenchError as e:
-            err_console.print(f"error: {escape(one_line(str(e)))}", soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            err_console.print("interrupted: responses so far are cached; rerun the same command to resume")
-            raise typer.Exit(130) from None
-
-    return wrapper
 
 
 @app.command()
 @friendly
 def run(
-    model: Annotated[str, typer.Option("--model", "-m", help="openai:<model>, local:smollm2, local:PATH.gguf, hf:<id>")] = "local:smollm2",
+    model: Annotated[str, typer.Option("--model", "-m", help="openai:<model>, anthropic:<model>, litellm:<model>, local:smollm2, local:PATH.gguf, hf:<id>")] = "local:smollm2",
     suite: Annotated[str, typer.Option(help="builtin (bundled, original) or trustllm (the TrustLLM dataset)")] = "builtin",
     data: Annotated[str | None, typer.Option(help="TrustLLM data directory (default: $TRUSTBENCH_DATA or the download cache)")] = None,
     tasks: Annotated[str | None, typer.Option(help="comma-separated dimensions or tasks, e.g. safety,fairness/preference")] = None,
@@ -58,7 +35,7 @@ def run(
     seed: Annotated[int, typer.Option(help="seed for sampling, generation and bootstrap")] = 0,
     out: Annotated[str | None, typer.Option(help="run directory (default runs/<timestamp>-<model>)")] = None,
     cache: Annotated[str | None, typer.Option(help="SQLite cache file (default $TRUSTBENCH_CACHE or ~/.cache/trustbench/cache.sqlite)")] = None,
-    base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL(s), comma-separated (default $OPENAI_BASE_URL)")] = None,
+    base_url: Annotated[str | None, typer.Option(help="server base URL(s), comma-separated (default $OPENAI_BASE_URL / $ANTHROPIC_BASE_URL)")] = None,
     concurrency: Annotated[int | None, typer.Option(help="fixed number of concurrent requests (default: adaptive)")] = None,
     max_concurrency: Annotated[int, typer.Option(help="upper bound for adaptive concurrency")] = 64,
     timeout: Annotated[float, typer.Option(help="seconds per request attempt")] = 300.0,
@@ -69,11 +46,23 @@ def run(
     scoring: Annotated[str, typer.Option(help="corrected (default) or trustllm")] = "corrected",
     judge: Annotated[str | None, typer.Option(help="LLM judge model spec for judged metrics (e.g. openai:gpt-4o)")] = None,
     judge_base_url: Annotated[str | None, typer.Option(help="base URL for the judge model")] = None,
-    refusal_detector: Annotated[str, typer.Option(help="keywords, classifier, hf:<model>, llm:<spec>")] = "classifier",
+    refusal_detector: Annotated[str, typer.Option(help="ngram, minilm, keywords, classifier, hf:<model>, llm:<spec>")] = DEFAULT_DETECTOR,
     embedder: Annotated[str, typer.Option(help="minilm (offline) or openai:<embedding model>")] = "minilm",
     toxicity: Annotated[str, typer.Option(help="offline or perspective")] = "offline",
     report: Annotated[bool, typer.Option(help="write report.html")] = True,
     progress: Annotated[bool, typer.Option(help="show the progress bar")] = True,
+    shard: Annotated[str | None, typer.Option(help="I/N: run shard I (0-based) of N, split by sampling unit; join with `trustbench merge`")] = None,
+    ray: Annotated[str | None, typer.Option(help="serve the model from Ray replicas: a Ray address, auto, or local (a private cluster on 127.0.0.1)")] = None,
+    replicas: Annotated[int, typer.Option(help="with --ray: number of model replicas")] = 1,
+    replica_cpus: Annotated[float, typer.Option(help="with --ray: CPUs per replica (also its llama.cpp threads)")] = 1.0,
+    replica_gpus: Annotated[float, typer.Option(help="with --ray: GPUs per replica")] = 0.0,
+    models: Annotated[str | None, typer.Option(help="several model specs (comma-separated, or a file of lines): one run each, then the compare leaderboard")] = None,
+    max_prompt_chars: Annotated[int, typer.Option(help="refuse a data file with a longer prompt")] = 100_000,
+    max_record_chars: Annotated[int, typer.Option(help="refuse a data file with a longer record (as JSON)")] = 1_000_000,
+    max_items: Annotated[int | None, typer.Option(help="refuse a data file with more records")] = None,
+    max_cost: Annotated[float | None, typer.Option(help="do not start if the planned cost in USD is higher")] = None,
+    price_in: Annotated[float | None, typer.Option(help="USD per million prompt tokens (overrides the price table)")] = None,
+    price_out: Annotated[float | None, typer.Option(help="USD per million output tokens (overrides the price table)")] = None,
 ) -> None:
     """Evaluate a model; writes manifest.json, samples.jsonl, results.json and report.html."""
     from trustbench.engine.runner import RunConfig
@@ -85,10 +74,41 @@ def run(
         timeout=timeout, max_attempts=max_attempts, temperature=temperature, max_tokens=max_tokens,
         system_prompt=system_prompt, scoring=scoring, judge=judge, judge_base_url=judge_base_url,
         refusal_detector=refusal_detector, embedder=embedder, toxicity=toxicity, report=report,
-        progress=progress and sys.stderr.isatty(),
+        progress=progress and sys.stderr.isatty(), shard=shard, ray=ray, replicas=replicas,
+        replica_cpus=replica_cpus, replica_gpus=replica_gpus, max_prompt_chars=max_prompt_chars,
+        max_record_chars=max_record_chars, max_items=max_items, max_cost=max_cost, price_in=price_in,
+        price_out=price_out,
     )
-    result = run_engine(cfg, say=lambda s: console.print(escape(one_line(s))))
-    print_summary(result.results)
+    bar = None
+    if cfg.progress:
+        from trustbench.cli_progress import Progress
+
+        label = "generating" + (f" · shard {shard}" if shard else "") + (f" · {replicas} replicas" if ray else "")
+        bar = functools.partial(Progress, label=label)
+
+    def one(c: RunConfig):
+        res = run_engine(c, say=lambda s: console.print(escape(one_line(s)), soft_wrap=True), progress=bar)
+        if c.report:
+            from trustbench.report import write_report
+
+            write_report(res.out_dir, fmt="html")
+        print_summary(res.results)
+        return res
+
+    if models:
+        from trustbench.engine.multi import parse_models, run_models
+        from trustbench.report.commands import compare_command
+
+        all_results, base = run_models(cfg, parse_models(models), one)
+        comparison = compare_command([r.out_dir for r in all_results], base / "comparison")
+        console.print(escape((comparison / "leaderboard.md").read_text(encoding="utf-8")))
+        console.print(f"comparison: {escape(str(comparison))}")
+        failed = [r for r in all_results if r.failed]
+        if failed:
+            err_console.print(escape(one_line(f"error: item(s) failed in {', '.join(str(r.out_dir) for r in failed)}; rerun to retry them")), soft_wrap=True)
+            raise typer.Exit(1)
+        return
+    result = one(cfg)
     console.print(f"run directory: {escape(str(result.out_dir))}")
     if (result.out_dir / "report.html").exists():
         console.print(f"report: {escape(str(result.out_dir / 'report.html'))}")
@@ -99,6 +119,29 @@ def run(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+def plan_cmd(**options: Any) -> None:
+    """Show what `run` with the same options would do: items, model and judge calls, tokens, time, cost."""
+    from trustbench.engine.preflight import plan_run
+    from trustbench.engine.runner import RunConfig
+    from trustbench.plan import check_max_cost
+
+    models = options.pop("models", None)
+    specs = [options["model"]]
+    if models:
+        from trustbench.engine.multi import parse_models
+
+        specs = parse_models(models)
+    for spec in specs:
+        p = plan_run(RunConfig(**{**options, "model": spec}))
+        for line in p.lines():
+            console.print(escape(one_line(line)), soft_wrap=True)
+        check_max_cost(p, options.get("max_cost"))
+
+
+plan_cmd.__signature__ = inspect.signature(run, eval_str=True)  # type: ignore[attr-defined]  # run's options
+app.command("plan")(friendly(plan_cmd))
 
 
 def print_summary(results: dict[str, Any]) -> None:
@@ -122,6 +165,9 @@ def print_summary(results: dict[str, Any]) -> None:
     console.print(
         f"items {s.get('items')} · failed {s.get('failed')} · model calls {s.get('model_calls')} · cached {s.get('cache_hits')}"
     )
+    for r in s.get("replicas") or []:
+        console.print(f"replica {r['replica']}: {r['completed']} answered ({r.get('throughput_per_s')}/s) · "
+                      f"{r['errors']} connection errors · {r['restarts']} restarts")
 
 
 @app.command("tasks")
@@ -130,11 +176,11 @@ def tasks_cmd(
     suite: Annotated[str, typer.Option(help="count items of this suite")] = "builtin",
     data: Annotated[str | None, typer.Option(help="TrustLLM data directory")] = None,
 ) -> None:
-    """List the tasks with their dataset sizes."""
+    """List the tasks (built-in and plugin) with their dataset sizes and where each comes from."""
     from rich.table import Table
 
     from trustbench.data.loader import SUITES, read_json_records, suite_root
-    from trustbench.tasks.registry import all_tasks
+    from trustbench.tasks.registry import registered
 
     if suite not in SUITES:
         raise TrustbenchError(f"--suite: unknown suite {suite!r} (choose from {', '.join(SUITES)})")
@@ -144,46 +190,54 @@ def tasks_cmd(
         root = None
         err_console.print(f"note: {escape(str(e))}; sizes not shown")
     table = Table(title=f"trustbench tasks ({suite} suite)")
-    for col in ("task", "items", "temperature", "description"):
-        table.add_column(col)
+    for col in ("task", "items", "temperature", "description", "source"):
+        table.add_column(col, overflow="fold")
     total = 0
-    for t in all_tasks().values():
-        size = ""
+    tasks = registered()
+    for r in tasks.values():
+        t, size = r.task, ""
         if root is not None and (root / t.dimension / t.file).is_file():
             n = len(read_json_records(root / t.dimension / t.file)[0])
             total += n
             size = str(n)
-        table.add_row(t.name, size, f"{t.temperature:g}", t.description)
+        table.add_row(escape(t.name), size, f"{t.temperature:g}", escape(t.description), escape(r.source))
     console.print(table)
-    console.print(f"{len(all_tasks())} tasks, {total} items")
+    plugins = sum(r.source != "builtin" for r in tasks.values())
+    console.print(f"{len(tasks)} tasks ({plugins} from plugins), {total} items")
 
 
 @app.command()
 @friendly
 def score(
-    directory: Annotated[Path, typer.Argument(help="TrustLLM generation_results folder: <dimension>/<file>.json with 'res'")],
+    directory: Annotated[Path, typer.Argument(help="TrustLLM generation_results folder (<dimension>/<file>.json with 'res'), or an Inspect AI log (.eval/.json)")],
     scoring: Annotated[str, typer.Option(help="corrected (default) or trustllm")] = "corrected",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write scores JSON here (default: stdout)")] = None,
     judge: Annotated[str | None, typer.Option(help="LLM judge model spec for records without a frozen eval_res")] = None,
     judge_base_url: Annotated[str | None, typer.Option(help="base URL for the judge model")] = None,
-    refusal_detector: Annotated[str, typer.Option(help="detector for records without eval_res")] = "classifier",
+    refusal_detector: Annotated[str, typer.Option(help="detector for records without eval_res")] = DEFAULT_DETECTOR,
     embedder: Annotated[str, typer.Option()] = "minilm",
     toxicity: Annotated[str, typer.Option()] = "offline",
     cache: Annotated[str | None, typer.Option(help="SQLite cache for judge calls")] = None,
     seed: Annotated[int, typer.Option()] = 0,
+    data: Annotated[str | None, typer.Option(help="with an Inspect log: the TrustLLM data directory holding its records")] = None,
+    tasks: Annotated[str | None, typer.Option(help="with an Inspect log: the tasks it evaluates (default: all)")] = None,
 ) -> None:
-    """Score existing TrustLLM generations; frozen verdicts (eval_res, embedding, toxicity) are reused."""
-    import os
+    """Score existing TrustLLM generations or an Inspect AI log of TrustLLM tasks; frozen verdicts
+    (eval_res, embedding, toxicity) are reused."""
+    import tempfile
 
-    from trustbench.data.loader import default_cache_dir
-    from trustbench.engine.cache import Cache
+    from trustbench.data.inspect_log import inspect_generation_dir, is_inspect_log
+    from trustbench.engine.config import open_cache
     from trustbench.engine.runner import RunConfig, build_judges
     from trustbench.engine.score import score_dir
 
     cfg = RunConfig(judge=judge, judge_base_url=judge_base_url, refusal_detector=refusal_detector,
                     embedder=embedder, toxicity=toxicity, scoring=scoring)
-    c = Cache(cache or os.environ.get("TRUSTBENCH_CACHE") or default_cache_dir() / "cache.sqlite")
-    scores = score_dir(directory, scoring, build_judges(cfg, c), seed=seed)
+    c = open_cache(cache)
+    with tempfile.TemporaryDirectory() as tmp:
+        if is_inspect_log(directory):
+            directory = inspect_generation_dir(directory, data, tasks, Path(tmp))
+        scores = score_dir(directory, scoring, build_judges(cfg, c), seed=seed)
     text = json.dumps(scores, indent=2, ensure_ascii=False)
     if output:
         from trustbench.engine.rundir import atomic_write
@@ -222,18 +276,40 @@ def compare(
     console.print(f"comparison: {escape(str(path))}")
 
 
-@judge_app.command("refusal")
+@app.command()
 @friendly
-def judge_refusal_cmd(
-    input: Annotated[Path, typer.Argument(help="JSONL with 'prompt' and 'response' per line")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="output JSONL")],
-    detector: Annotated[str, typer.Option(help="keywords, classifier, hf:<model>, llm:<spec>")] = "classifier",
+def merge(
+    shard_dirs: Annotated[list[Path], typer.Argument(help="the run directories of shards 0/N ... N-1/N of one plan")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="the merged run directory")],
+    report: Annotated[bool, typer.Option(help="write report.html")] = True,
 ) -> None:
-    """Label responses as refusals; adds refusal, refusal_score and detector to each line."""
-    from trustbench.judges.refusal_cli import judge_refusal
+    """Join the shards of one run (`run --shard I/N`) into one run directory, scored as a whole."""
+    from trustbench.engine.merge import merge_runs
 
-    judge_refusal(input, output, detector=detector)
-    console.print(f"verdicts: {escape(str(output))}")
+    results = merge_runs(shard_dirs, out, argv=sys.argv)
+    if report:
+        from trustbench.report import write_report
+
+        write_report(out, fmt="html")
+    print_summary(results)
+    console.print(f"run directory: {escape(str(out))}")
+
+
+@app.command()
+@friendly
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="output file (.json or .eval)")],
+    format: Annotated[str, typer.Option("--format", "-f", help="inspect (an Inspect AI eval log)")] = "inspect",
+) -> None:
+    """Export a run for other tools: an Inspect AI eval log (`inspect view` opens it)."""
+    if format != "inspect":
+        raise TrustbenchError(f"--format: unknown export format {format!r} (choose from inspect)")
+    from trustbench.report.inspect_export import export_inspect
+
+    path = export_inspect(run_dir, output)
+    console.print(f"inspect log: {escape(str(path))}")
+
 
 
 @data_app.command("download")

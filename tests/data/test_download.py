@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from trustbench.cli import app
-from trustbench.data.download import EXPECTED, download_trustllm, verify_trustllm
+from trustbench.data.download import download_trustllm, expected_files, verify_trustllm
 from trustbench.errors import DataError, TrustbenchError
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
@@ -31,7 +31,7 @@ def _need_shared():
 
 
 def _hub_files(as_zip: bool) -> dict[str, bytes]:
-    files = {rel: (SHARED / rel).read_bytes() for rel in EXPECTED}
+    files = {rel: (SHARED / rel).read_bytes() for rel in expected_files()}
     if not as_zip:
         return {f"data/{rel}": b for rel, b in files.items()}
     buf = io.BytesIO()
@@ -138,7 +138,7 @@ def test_download_unreachable_hub_is_one_line_error(tmp_path):
 
 
 def test_verify_reports_wrong_count(tmp_path):
-    for rel in EXPECTED:
+    for rel in expected_files():
         p = tmp_path / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         records = json.loads((SHARED / rel).read_text())

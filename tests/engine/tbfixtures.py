@@ -9,7 +9,7 @@ import pytest
 from tbhelp import write_suite
 
 from trustbench.engine import runner
-from trustbench.engine.scheduler import RetryPolicy
+from trustbench.core.scheduler import RetryPolicy
 from trustbench.testing.fakeserver import FakeServer
 
 

@@ -131,7 +131,7 @@ def planned_prompts(data: Path, tasks: str = "safety", model: str = "fake", **cf
 
 
 def stored_prompts(cache: Path, keys_to_prompts: dict[str, str]) -> set[str]:
-    from trustbench.engine.cache import Cache
+    from trustbench.core.cache import Cache
 
     c = Cache(cache)
     try:
@@ -141,7 +141,7 @@ def stored_prompts(cache: Path, keys_to_prompts: dict[str, str]) -> set[str]:
 
 
 def integrity(cache: Path) -> str:
-    from trustbench.engine.cache import Cache
+    from trustbench.core.cache import Cache
 
     c = Cache(cache)
     try:

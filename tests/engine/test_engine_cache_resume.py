@@ -21,7 +21,7 @@ from tbhelp import (
     write_suite,
 )
 
-from trustbench.engine.cache import Cache
+from trustbench.core.cache import Cache
 from trustbench.testing.fakeserver import FakeServer
 
 
@@ -131,7 +131,7 @@ def test_two_processes_share_one_cache(tmp_path):
 
 _OPEN_AND_PUT = """
 import sys, time
-from trustbench.engine.cache import Cache
+from trustbench.core.cache import Cache
 start = float(sys.argv[2])
 while time.time() < start:
     pass

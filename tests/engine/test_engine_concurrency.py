@@ -6,7 +6,7 @@ import asyncio
 
 from tbhelp import assert_ok, cli, read_samples, run_args, write_suite
 
-from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.models.base import GenParams
 from trustbench.models.openai_http import OpenAIChatModel
 from trustbench.testing.fakeserver import FakeServer

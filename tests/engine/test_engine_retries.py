@@ -8,7 +8,7 @@ import time
 import pytest
 from tbhelp import assert_ok, cli, read_json, read_samples, run_args
 
-from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.models.base import GenParams, ModelError
 from trustbench.models.openai_http import OpenAIChatModel
 from trustbench.testing.fakeserver import FakeServer

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from trustbench.engine.cache import Cache
+from trustbench.core.cache import Cache
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.judges.embeddings import MiniLMEmbedder, OpenAIEmbedder, make_embedder
 

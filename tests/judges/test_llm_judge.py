@@ -12,12 +12,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from trustbench.engine.cache import Cache
-from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
+from trustbench.core.cache import Cache
+from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.errors import SpecError
 from trustbench.judges.llm import ChatLLMJudge, make_llm_judge
 from trustbench.judges.prompts import PROMPTS, RETRY_NOTE, get_prompt, prompt_versions
 from trustbench.models.openai_http import OpenAIChatModel
+from trustbench.tasks.registry import all_tasks
+
+all_tasks()  # the task registry registers the judge prompts the tasks own
 
 SECRET = "sk-test-judge-key-0123456789"
 
@@ -205,6 +208,7 @@ async def test_retry_on_unparseable_reply(server, script):
     v = await judge.judge("qa_correct", FIELDS["qa_correct"])
     await judge.aclose()
     assert v.reply == "YES" and v.error is None
+    assert v.raw == "I think the answer is YES because it matches."  # what TrustLLM's one call would score
     assert len(script.requests) == 2
     assert RETRY_NOTE not in user_text(script.requests[0]) and user_text(script.requests[1]).endswith(RETRY_NOTE)
     assert judge.unparseable == 1
@@ -217,6 +221,7 @@ async def test_unparseable_after_three_attempts_is_an_error(server, script):
     await judge.aclose()
     assert v.reply is None
     assert v.error == "unparseable after 3 attempts: 'Well, it depends on how you look at it.'"
+    assert v.raw == "Well, it depends on how you look at it."
     assert len(script.requests) == 3
 
 

@@ -22,7 +22,7 @@ from trustbench.models.base import Completion, GenParams, Model, ModelError
 ROOT = Path(__file__).resolve().parents[2]
 VALIDATION = ROOT / "tests" / "fixtures" / "refusal_validation.jsonl"
 HELDOUT = ROOT / "tests" / "fixtures" / "refusal_heldout.jsonl"
-TRAIN = ROOT / "src" / "trustbench" / "judges" / "data" / "refusal_train.jsonl"
+TRAIN = ROOT / "scripts" / "data" / "refusal_train.jsonl"
 
 # Measured on the validation fixture (docs/judges.md); the thresholds sit just below.
 MIN_CLASSIFIER_AGREEMENT = 0.95
@@ -191,8 +191,9 @@ def test_heldout_fixture_is_well_formed_doubly_annotated_and_apart_from_training
     assert not {_same_text(r["response"]) for r in held if r["response"].strip()} & others
 
 
-def test_heldout_split_is_fixed_disjoint_and_covers_every_task():
-    from trustbench.judges.eval_refusal import annotator_agreement, heldout_split
+def test_heldout_split_is_fixed_disjoint_and_covers_every_task(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    from refusal_data import annotator_agreement, heldout_split
 
     held = _rows(HELDOUT)
     dev, test = heldout_split(held)
@@ -214,15 +215,17 @@ def test_agreement_on_heldout_does_not_regress(name):
     assert _agreement(make_refusal_detector(name), _rows(HELDOUT)) >= MIN_HELDOUT_AGREEMENT[name]
 
 
-def test_shipped_error_rates_pool_both_labelled_sets():
+def test_shipped_error_rates_pool_the_labelled_sets_and_match_the_shipped_weights():
     from trustbench.judges.refusal import measured_error_rates
 
-    n = len(_rows(VALIDATION)) + len(_rows(HELDOUT))
+    n_old = len(_rows(VALIDATION)) + len(_rows(HELDOUT))
     for name in ("keywords", "classifier"):
-        rates = measured_error_rates(make_refusal_detector(name))
-        assert rates is not None and rates["n"] == n
-        assert rates["tp"] + rates["fp"] + rates["fn"] + rates["tn"] == n
-        assert "refusal_heldout.jsonl" in rates["validation"]
+        det = make_refusal_detector(name)
+        rates = measured_error_rates(det)
+        assert rates is not None and rates["n"] > n_old  # + the GPTFuzz validation questions
+        assert rates["tp"] + rates["fp"] + rates["fn"] + rates["tn"] == rates["n"]
+        assert "refusal_heldout.jsonl" in rates["validation"] and "GPTFuzz" in rates["validation"]
+        assert rates["version"] == det.version
 
 
 # --- factory -----------------------------------------------------------------------------------

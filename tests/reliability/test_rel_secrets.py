@@ -93,3 +93,33 @@ def test_key_on_the_command_line_is_scrubbed_from_the_manifest(tmp_path):
 
     argv = ["trustbench", "run", f"--api-key={CANARY}", CANARY, "--model", "openai:x"]
     assert_clean(" ".join(_scrub_argv(argv)).encode(), "manifest command")
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "litellm"])
+def test_canary_key_never_leaks_from_other_providers(provider, tmp_path):
+    """The same check for anthropic:<model> (key in x-api-key, ANTHROPIC_API_KEY) and for
+    litellm:<model> (LiteLLM reads OPENAI_API_KEY for openai/ models)."""
+    if provider == "litellm" and importlib.util.find_spec("litellm") is None:
+        pytest.skip("litellm extra not installed")
+    env = dict(os.environ)
+    env["ANTHROPIC_API_KEY" if provider == "anthropic" else "OPENAI_API_KEY"] = CANARY
+    data = write_suite(tmp_path / "data", 4)
+    faults = ["401", "403", "500", "429", "502", "400", "503", "bad-json", "html", "drop", "401"]
+    out = tmp_path / "run"
+    with FakeServer(echo_headers=True, faults=faults) as s:
+        model = "anthropic:claude-test" if provider == "anthropic" else "litellm:openai/fake"
+        url = s.anthropic_url if provider == "anthropic" else s.url
+        args = [a for a in run_args(url, data, out, tmp_path / "cache.sqlite", "--concurrency", "2",
+                                    "--max-attempts", "3", model=model) if a != "--no-report"]
+        r = cli_proc(args, env=env, timeout=180)
+    assert r.returncode == 1, r.stderr
+    errors = [x["error"] for x in read_samples(out) if x["error"]]
+    assert any("401" in e for e in errors)
+    if provider == "anthropic":
+        assert any('"x-api-key": "***"' in e for e in errors), "the echo path was not exercised"
+    assert_clean(r.stdout, "stdout")
+    assert_clean(r.stderr, "stderr")
+    files = list(_files(out, tmp_path / "home", *tmp_path.glob("cache.sqlite*")))
+    assert {"manifest.json", "samples.jsonl", "results.json", "cache.sqlite"} <= {p.name for p in files}
+    for p in files:
+        assert_clean(p.read_bytes(), str(p))

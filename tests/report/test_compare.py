@@ -12,7 +12,7 @@ from trustbench.errors import TrustbenchError
 from trustbench.report.commands import compare_command
 from trustbench.report.compare import compare_runs, metric_field
 from trustbench.report.synthetic import write_synthetic_run
-from trustbench.scoring.stats import holm
+from trustbench.scoring.paired import holm
 from trustbench.tasks.base import DIMENSIONS
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -60,17 +61,19 @@ def test_payloads_never_appear_as_markup(html, payloads):
     for tag, attrs in p.tags:
         assert not any(k.startswith("on") for k in attrs), (tag, attrs)
     # exactly two scripts: the JSON data block and our own code
-    assert [a.get("type") for a, _ in p.scripts] == ["application/json", None]
+    assert [a.get("type") for a, _ in p.scripts] == ["application/octet-stream", None]
 
 
 def test_sample_blob_round_trips_and_is_escaped(html, payloads):
     p = Tags()
     p.feed(html)
     (attrs, blob), (_, js) = p.scripts
-    assert attrs["id"] == "tb-samples"
+    assert attrs["id"] == "tb-samples" and attrs["data-encoding"] == "gzip+base64"
+    assert re.fullmatch(r"[A-Za-z0-9+/=]+", blob)  # inert base64 text
+    text = gzip.decompress(base64.b64decode(blob)).decode("utf-8")
     for ch in ("<", ">", "&", "\u2028", "\u2029"):
-        assert ch not in blob
-    data = json.loads(blob)
+        assert ch not in text  # escaped as in a JSON block, in case it is ever inlined
+    data = json.loads(text)
     responses = [r[3] for r in data["rows"] if r[3]]
     assert any(payloads[0] in r for r in responses) and any(payloads[1] in r for r in responses)
     prompts = [m[1] for r in data["rows"] for m in r[2]]
@@ -84,7 +87,7 @@ def test_sample_blob_round_trips_and_is_escaped(html, payloads):
 
 def test_self_contained_no_network(html):
     # the JSON data block is inert text (checked above); look at the markup around it
-    html = re.sub(r'(<script type="application/json" id="tb-samples">).*?(</script>)', r"\1\2", html, flags=re.S)
+    html = re.sub(r'(<script type="application/octet-stream" id="tb-samples"[^>]*>).*?(</script>)', r"\1\2", html, flags=re.S)
     urls = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]+)""", html)
     assert all(u.startswith("#") or u.startswith("data:") for u in urls), urls
     for m in re.finditer(r"https?://[^\s\"'<>]+", html):

@@ -9,50 +9,25 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
-import tempfile
 import time
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver") or ("/usr/bin/chromedriver" if shutil.os.path.exists("/usr/bin/chromedriver") else None)
+from chromium_helper import MARKS, chromium
 
 try:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # pragma: no cover
-    webdriver = None
+    pass
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install -y chromium chromium-driver)"),
-    pytest.mark.skipif(CHROMEDRIVER is None, reason="chromedriver not installed (apt-get install -y chromium-driver)"),
-    pytest.mark.skipif(webdriver is None, reason="selenium not installed (pip install selenium)"),
-]
-
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1280,1000",
-]
+pytestmark = MARKS
 
 
 @pytest.fixture(scope="module")
 def driver():
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for f in FLAGS:
-        opts.add_argument(f)
-    profile = tempfile.mkdtemp(prefix="tb-chromium-")
-    opts.add_argument(f"--user-data-dir={profile}")
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    d.set_page_load_timeout(60)
-    yield d
-    d.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium() as d:
+        yield d
 
 
 @pytest.fixture(scope="module")
@@ -180,3 +155,20 @@ def test_full_size_run_opens_quickly(driver, tmp_path_factory):
     assert _count(driver) == 16441 and _visible_rows(driver) == 50
     assert elapsed < 10, f"report took {elapsed:.1f}s to become interactive"
     assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_corrupt_sample_block_says_so(driver, run_a, tmp_path):
+    """A damaged compressed sample block gives a one-line message in the page, not a blank browser."""
+    import re
+
+    from trustbench.report import render_html
+
+    html = render_html(run_a, tmp_path / "r.html").read_text(encoding="utf-8")
+    html = re.sub(r'(id="tb-samples"[^>]*>)[^<]*(</script>)', r"\1H4sIAAAAAAAAA2N=\2", html)
+    page = tmp_path / "broken.html"
+    page.write_text(html, encoding="utf-8")
+    driver.get(page.as_uri())
+    WebDriverWait(driver, 10).until(
+        lambda d: "could not read the embedded samples" in d.find_element(By.ID, "tb-count").text)
+    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-browser-ready") is None
+    assert driver.execute_script("return typeof window.__pwned") == "undefined"

@@ -13,7 +13,7 @@ from trustbench.tasks.base import DIMENSIONS
 
 @pytest.fixture
 def engine_runs(tmp_path, monkeypatch):
-    from trustbench.engine.runner import RunConfig, run
+    from trustbench.api import run
     from trustbench.testing.fakeserver import FakeServer
 
     monkeypatch.setenv("TRUSTBENCH_HOME", str(tmp_path / "home"))
@@ -22,16 +22,15 @@ def engine_runs(tmp_path, monkeypatch):
     dirs = []
     with FakeServer(latency=0.001) as s:
         for name in ("a", "b"):
-            cfg = RunConfig(model="openai:fake-model", base_url=s.url, out=str(tmp_path / name), limit=4,
+            dirs.append(run(model="openai:fake-model", base_url=s.url, out=str(tmp_path / name), limit=4,
                             refusal_detector="keywords", toxicity="none", embedder="none", progress=False,
-                            report=True, n_boot=20, argv=["trustbench", "run"])
-            dirs.append(run(cfg, say=lambda m: None).out_dir)
+                            report=True, n_boot=20, argv=["trustbench", "run"]).out_dir)
     return dirs
 
 
 def test_engine_run_renders_and_compares(engine_runs, tmp_path):
     a, b = engine_runs
-    html = (a / "report.html").read_text(encoding="utf-8")  # written by the engine itself
+    html = (a / "report.html").read_text(encoding="utf-8")  # written by api.run, as by the CLI
     assert '<svg class="radar"' in html and 'id="tb-samples"' in html
     data = json.loads(write_report(a, "json").read_text())
     assert set(DIMENSIONS) <= set(data["dimensions"])

@@ -1,4 +1,4 @@
-"""trustbench.scoring.stats against scipy and hand-worked values."""
+"""trustbench.scoring statistics (intervals, judge error, summary, paired tests) vs scipy and by hand."""
 
 from __future__ import annotations
 
@@ -11,19 +11,11 @@ import pytest
 from scipy import stats as st
 
 from trustbench.scoring.metric import Metric, mean_metric, proportion
-from trustbench.scoring.stats import (
-    DIMENSION_DEFINITION,
-    attach_intervals,
-    benjamini_hochberg,
-    bootstrap_interval,
-    dimension_summary,
-    holm,
-    mcnemar,
-    misclassification_adjusted,
-    paired_bootstrap,
-    rogan_gladen,
-    wilson_interval,
-)
+from trustbench.scoring.intervals import bootstrap_interval, wilson_interval
+from trustbench.scoring.judge_error import misclassification_adjusted, rogan_gladen
+from trustbench.scoring.metric_intervals import attach_intervals
+from trustbench.scoring.paired import benjamini_hochberg, holm, mcnemar, paired_bootstrap
+from trustbench.scoring.summary import DIMENSION_DEFINITION, dimension_summary
 from trustbench.tasks.base import Item, Task, TaskScore
 from trustbench.tasks.safety import TASKS as SAFETY
 

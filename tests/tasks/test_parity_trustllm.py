@@ -4,6 +4,7 @@ synthetic responses and frozen judge outputs (scripts/parity_trustllm.py)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
 
@@ -35,6 +36,13 @@ def test_trustllm_mode_matches_trustllm_code_on_every_comparable_value(tmp_path)
     assert status.count("match") >= 75 and "crashed" not in status
     files = {r[0] for r in rows if r[4] == "match"} - {"robustness/AdvInstruction"}  # B4: TrustLLM is non-deterministic
     assert len(files) == 23  # every other file has at least one value that matches TrustLLM exactly
+    # the inputs reach the cases of issue 16: keyword-free, empty and foreign judge replies that TrustLLM
+    # counts (ETHICS: in place of the response, for both labels), also on records it would not route
+    recs = json.loads((tmp_path / "generation_results" / "ethics" / "implicit_ETHICS.json").read_text())
+    free = [r for r in recs if "eval_res" in r and "wrong" not in r["eval_res"].lower()
+            and "not sure" not in r["eval_res"].lower()]
+    assert {r["label"] for r in free} == {"wrong", "not wrong"} and any(r["eval_res"] == "" for r in free)
+    assert any(r["eval_res"] == "Falsch" for r in free) and any("wrong" in r["res"].lower() for r in free)
 
 
 def test_failed_generations_match_wherever_trustllm_does_not_crash(tmp_path):

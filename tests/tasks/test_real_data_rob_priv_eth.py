@@ -16,19 +16,6 @@ from trustbench.tasks.privacy import TASKS as PRIVACY_TASKS
 from trustbench.tasks.robustness import TASKS as ROBUSTNESS_TASKS
 
 TASKS = ROBUSTNESS_TASKS + PRIVACY_TASKS + ETHICS_TASKS
-EXPECTED_COUNTS = {
-    "robustness/AdvGLUE": 912,
-    "robustness/AdvInstruction": 600,
-    "robustness/ood_detection": 241,
-    "robustness/ood_generalization": 500,
-    "privacy/privacy_awareness_confAIde": 196,
-    "privacy/privacy_awareness_query": 560,
-    "privacy/privacy_leakage": 400,
-    "ethics/explicit_moralchoice": 1367,
-    "ethics/implicit_ETHICS": 500,
-    "ethics/implicit_SocialChemistry101": 500,
-    "ethics/awareness": 2666,
-}
 RESPONSES = ["A", "B.", "yes", "No.", "positive", "It is wrong.", "This is not wrong", "good", "bad, not good",
              "-50) somewhat disagree", "0) Neutral", "The diagnosis is gerd.", "(2)",
              "john@example.com", "I'm sorry, I can't help with that.", "", "maybe", "neutral"]
@@ -74,7 +61,7 @@ def _items(task, records, rng: random.Random) -> list[Item]:
 @pytest.mark.parametrize("task", TASKS, ids=lambda t: t.name)
 def test_real_file_scores_in_both_modes(task, root):
     data = load_task_data(task, root)
-    assert len(data.records) == EXPECTED_COUNTS[task.name]
+    assert len(data.records) == task.trustllm_records
     assert task.group is None or all(isinstance(task.group(r), str) for r in data.records)
     items = _items(task, data.records, random.Random(0))
     for mode in ("corrected", "trustllm"):

@@ -18,12 +18,6 @@ ROOT = Path(
     or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "trustllm"
 )
 TASKS = [n for n, t in all_tasks().items() if t.dimension in ("truthfulness", "fairness")]
-COUNTS = {
-    "truthfulness/internal": 400, "truthfulness/external": 400, "truthfulness/hallucination": 652,
-    "truthfulness/sycophancy": 419, "truthfulness/golden_advfactuality": 209,
-    "fairness/stereotype_recognition": 1000, "fairness/stereotype_agreement": 1000,
-    "fairness/stereotype_query_test": 95, "fairness/disparagement": 810, "fairness/preference": 240,
-}
 RESPONSES = ["Answer: 1", "A", "B", "C", "Yes", "No", "Answer: Supports.", "Answer: Refutes.", "3",
              "It's a stereotype.", "I'm sorry, I cannot help with that.", "", None,
              "A long answer that mentions several things, none of them a label."]
@@ -46,17 +40,13 @@ def synthetic_verdict(req, rnd):
     return rnd.choice(LLM_REPLIES[req.template])
 
 
-def test_task_list():
-    assert sorted(TASKS) == sorted(COUNTS)
-
-
-@pytest.mark.parametrize("name", sorted(COUNTS))
+@pytest.mark.parametrize("name", sorted(TASKS))
 def test_real_file_scores_in_both_modes(name):
     if not ROOT.is_dir():
         pytest.skip(f"TrustLLM data not found at {ROOT} (set TRUSTBENCH_DATA)")
     task = all_tasks()[name]
     data = load_task_data(task, ROOT)
-    assert len(data.records) == COUNTS[name]
+    assert len(data.records) == task.trustllm_records
     rnd = random.Random(name)
     items = []
     for i, rec in enumerate(data.records):

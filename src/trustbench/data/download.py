@@ -1,14 +1,16 @@
 """`trustbench data download` / `verify`: fetch TrustLLM's dataset from the Hugging Face hub.
 
 The hub repository's layout may change, so files are located by name anywhere in the
-snapshot and copied into `<dest>/<dimension>/<file>.json`, then verified: all 24 files,
-valid JSON lists, record counts of TrustLLM v0.3.0 (16,441 records), and task schemas.
+snapshot and copied into `<dest>/<dimension>/<file>.json`, then verified: the file of every
+registered task that sets `Task.trustllm_records` (all 24 for the built-in tasks), valid JSON lists,
+record counts of TrustLLM v0.3.0 (16,441 records), and task schemas.
 """
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trustbench.data.loader import (
     default_cache_dir,
@@ -17,52 +19,34 @@ from trustbench.data.loader import (
 )
 from trustbench.errors import DataError, TrustbenchError
 
-# TrustLLM v0.3.0 (dataset.zip md5 4787c168bfa84827ea50273e8118d4b5): file -> record count.
-EXPECTED: dict[str, int] = {
-    "truthfulness/internal.json": 400,
-    "truthfulness/external.json": 400,
-    "truthfulness/hallucination.json": 652,
-    "truthfulness/sycophancy.json": 419,
-    "truthfulness/golden_advfactuality.json": 209,
-    "safety/jailbreak.json": 1400,
-    "safety/misuse.json": 1174,
-    "safety/exaggerated_safety.json": 200,
-    "fairness/stereotype_recognition.json": 1000,
-    "fairness/stereotype_agreement.json": 1000,
-    "fairness/stereotype_query_test.json": 95,
-    "fairness/disparagement.json": 810,
-    "fairness/preference.json": 240,
-    "robustness/AdvGLUE.json": 912,
-    "robustness/AdvInstruction.json": 600,
-    "robustness/ood_detection.json": 241,
-    "robustness/ood_generalization.json": 500,
-    "privacy/privacy_awareness_confAIde.json": 196,
-    "privacy/privacy_awareness_query.json": 560,
-    "privacy/privacy_leakage.json": 400,
-    "ethics/explicit_moralchoice.json": 1367,
-    "ethics/implicit_ETHICS.json": 500,
-    "ethics/implicit_SocialChemistry101.json": 500,
-    "ethics/awareness.json": 2666,
-}
+if TYPE_CHECKING:
+    from trustbench.tasks.base import Task
+
+
+def expected_files() -> dict[str, Task]:
+    """`<dimension>/<file>` -> task, for every registered task with a TrustLLM file
+    (`Task.trustllm_records`: its record count in TrustLLM v0.3.0, dataset.zip md5
+    4787c168bfa84827ea50273e8118d4b5; 24 files, 16,441 records for the built-in tasks)."""
+    from trustbench.tasks.registry import all_tasks
+
+    return {f"{t.dimension}/{t.file}": t for t in all_tasks().values() if t.trustllm_records is not None}
 
 
 def verify_trustllm(root: Path) -> str:
     """Check every expected file; raise DataError naming the first problem, else a summary line."""
-    from trustbench.tasks.registry import all_tasks
-
-    tasks = {f"{t.dimension}/{t.file}": t for t in all_tasks().values()}
+    expected = expected_files()
     if not root.is_dir():
         raise DataError(f"{root}: not a directory")
     total = 0
-    for rel, count in EXPECTED.items():
+    for rel, task in expected.items():
         path = root / rel
         records, _ = read_json_records(path)
+        count = task.trustllm_records
         if len(records) != count:
             raise DataError(f"{path}: {len(records)} records, expected {count} (TrustLLM v0.3.0)")
-        if rel in tasks:
-            validate_records(tasks[rel], path, records)
+        validate_records(task, path, records)
         total += count
-    return f"{root}: {len(EXPECTED)} files, {total} records, all valid"
+    return f"{root}: {len(expected)} files, {total} records, all valid"
 
 
 def _locate(snapshot: Path, rel: str) -> Path | None:
@@ -109,7 +93,7 @@ def download_trustllm(
     tmp = dest.parent / f".{dest.name}.new"
     shutil.rmtree(tmp, ignore_errors=True)
     missing = []
-    for rel in EXPECTED:
+    for rel in expected_files():
         src = _locate(snapshot, rel)
         if src is None:
             missing.append(rel)

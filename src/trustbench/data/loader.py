@@ -61,6 +61,39 @@ def suite_root(suite: str, data: str | os.PathLike[str] | None = None) -> Path:
     raise TrustbenchError(f"--suite: unknown suite {suite!r} (choose from {', '.join(SUITES)})")
 
 
+# The largest TrustLLM record is about 54,000 characters as JSON (truthfulness/internal.json
+# record 352) and the longest prompt 4,709 (truthfulness/hallucination.json record 615).
+MAX_PROMPT_CHARS = 100_000
+MAX_RECORD_CHARS = 1_000_000
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Sizes above which a data file is refused before any model call."""
+
+    max_prompt_chars: int | None = MAX_PROMPT_CHARS
+    max_record_chars: int | None = MAX_RECORD_CHARS
+    max_items: int | None = None  # records per file; None = no limit
+
+
+def check_sizes(path: Path, records: list[dict[str, Any]], limits: InputLimits, file_bytes: int | None = None) -> None:
+    """A file with too many records, or a record or prompt that is too long, is a one-line error.
+    Records are measured re-serialized (at most twice their source length), so a file under half
+    the record limit needs no per-record measure."""
+    if limits.max_items is not None and len(records) > limits.max_items:
+        raise DataError(f"{path}: {len(records):,} records, above --max-items {limits.max_items:,}")
+    for i, rec in enumerate(records):
+        prompt = rec.get("prompt")
+        if limits.max_prompt_chars is not None and isinstance(prompt, str) and len(prompt) > limits.max_prompt_chars:
+            raise DataError(f"{path}: record {i}: prompt is {len(prompt):,} characters, "
+                            f"above --max-prompt-chars {limits.max_prompt_chars:,}")
+        if limits.max_record_chars is not None and (file_bytes is None or 2 * file_bytes > limits.max_record_chars):
+            size = len(json.dumps(rec, ensure_ascii=False))
+            if size > limits.max_record_chars:
+                raise DataError(f"{path}: record {i}: {size:,} characters as JSON, "
+                                f"above --max-record-chars {limits.max_record_chars:,}")
+
+
 @dataclass(frozen=True)
 class TaskData:
     task: Task
@@ -108,8 +141,9 @@ def validate_records(task: Task, path: Path, records: list[dict[str, Any]]) -> N
             raise DataError(f"{path}: record {i}: field {loc!r}: {err['msg']}") from None
 
 
-def load_task_data(task: Task, root: Path) -> TaskData:
+def load_task_data(task: Task, root: Path, limits: InputLimits | None = None) -> TaskData:
     path = root / task.dimension / task.file
     records, digest = read_json_records(path)
     validate_records(task, path, records)
+    check_sizes(path, records, limits or InputLimits(), path.stat().st_size)
     return TaskData(task=task, path=path, sha256=digest, records=records)

@@ -1,53 +1,19 @@
-"""Run judge requests over items: refusal, toxicity and embeddings in batches, LLM judges async."""
+"""Run judge requests over items: every judge kind the same way, through the judge wrapper
+(`trustbench.core.judge.CachedJudge`: cache, retries, re-asking, deduplication)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from trustbench.judges.base import Embedder, LLMJudge, RefusalDetector, ToxicityScorer
-from trustbench.tasks.base import Item, JudgeRequest, Task
+from trustbench.core.judge import Query
+from trustbench.judges.judgeset import BUILTIN_KINDS, JudgeSet
+from trustbench.tasks.base import Item, JudgeRequest, Task, reply_key
 
 NO_JUDGE = "no judge configured"
 
-
-@dataclass
-class JudgeSet:
-    """The judges of one run; None where not configured."""
-
-    refusal: RefusalDetector
-    llm: LLMJudge | None = None
-    embedder: Embedder | None = None
-    toxicity: ToxicityScorer | None = None
-    llm_concurrency: int = 16
-    errors: dict[str, int] = field(default_factory=dict)
-
-    def identities(self) -> dict[str, Any]:
-        return {
-            "refusal": self.refusal.identity(),
-            "llm": self.llm.identity() if self.llm else None,
-            "embedding": self.embedder.identity() if self.embedder else None,
-            "toxicity": self.toxicity.identity() if self.toxicity else None,
-        }
-
-    def error_rates(self) -> dict[str, Any]:
-        """Measured judge error per verdict key, for intervals that propagate it."""
-        from trustbench.judges.refusal import measured_error_rates
-
-        rates = measured_error_rates(self.refusal)
-        return {"refusal": rates} if rates else {}
-
-    async def aclose(self) -> None:
-        """Stop what the LLM judge started (a managed server, an HTTP session)."""
-        close = getattr(self.llm, "aclose", None)
-        if close is not None:
-            await close()
-
-    def name_for(self, kind: str) -> str | None:
-        judge = {"refusal": self.refusal, "llm": self.llm, "embedding": self.embedder, "toxicity": self.toxicity}[kind]
-        return None if judge is None else judge.identity().get("name", judge.identity().get("model"))
+__all__ = ["NO_JUDGE", "JudgeSet", "apply_judges"]
 
 
 @dataclass(frozen=True)
@@ -84,40 +50,23 @@ async def _run(slots: list[_Slot], judges: JudgeSet, verdicts: list[dict], notes
     by_kind: dict[str, list[_Slot]] = {}
     for s in slots:
         by_kind.setdefault(s.req.kind, []).append(s)
-    if s_ := by_kind.get("refusal"):
-        out = await asyncio.to_thread(judges.refusal.detect, [s.req.text for s in s_])
+    order = [k for k in BUILTIN_KINDS if k in by_kind] + sorted(k for k in by_kind if k not in BUILTIN_KINDS)
+    for kind in order:
+        s_ = by_kind[kind]
+        runner = judges.runner(kind)
+        if runner is None:
+            _missing(s_, verdicts, notes, NO_JUDGE if kind == "llm" else f"{NO_JUDGE} ({kind})")
+            continue
+        out = await runner.run([Query(s.req.text, s.req.template, s.req.fields) for s in s_])
         for s, v in zip(s_, out, strict=True):
-            verdicts[s.item_pos][s.req.key] = v.refusal
+            verdicts[s.item_pos][s.req.key] = v.value
             if v.score is not None:
                 verdicts[s.item_pos][f"{s.req.key}_score"] = v.score
-    batch_judges = (
-        ("toxicity", judges.toxicity.score if judges.toxicity else None),
-        ("embedding", judges.embedder.embed if judges.embedder else None),
-    )
-    for kind, fn in batch_judges:
-        if s_ := by_kind.get(kind):
-            if fn is None:
-                _missing(s_, verdicts, notes, f"{NO_JUDGE} ({kind})")
-                continue
-            values = await asyncio.to_thread(fn, [s.req.text for s in s_])
-            for s, v in zip(s_, values, strict=True):
-                verdicts[s.item_pos][s.req.key] = v
-    if s_ := by_kind.get("llm"):
-        if judges.llm is None:
-            _missing(s_, verdicts, notes, NO_JUDGE)
-        else:
-            sem = asyncio.Semaphore(judges.llm_concurrency)
-            llm = judges.llm
-
-            async def one(s: _Slot) -> None:
-                async with sem:
-                    v = await llm.judge(s.req.template or "", dict(s.req.fields))
-                verdicts[s.item_pos][s.req.key] = v.reply
-                if v.error:
-                    notes[s.item_pos][s.req.key] = v.error
-                    judges.errors[s.req.key] = judges.errors.get(s.req.key, 0) + 1
-
-            await asyncio.gather(*(one(s) for s in s_))
+            if v.error:
+                notes[s.item_pos][s.req.key] = v.error
+                judges.errors[s.req.key] = judges.errors.get(s.req.key, 0) + 1
+            if kind == "llm" and v.raw is not None:  # an empty reply is None, as TrustLLM's get_res makes it
+                verdicts[s.item_pos][reply_key(s.req.key)] = v.raw or None
 
 
 def _missing(slots: list[_Slot], verdicts: list[dict], notes: list[dict], reason: str) -> None:

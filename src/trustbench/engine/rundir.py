@@ -1,4 +1,5 @@
-"""The run directory: manifest.json, samples.jsonl, results.json (written atomically)."""
+"""The run directory: manifest.json, samples.jsonl, results.json (typed by trustbench.records,
+written atomically)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from trustbench.errors import TrustbenchError
+from trustbench.records import Manifest, Results, Sample
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -45,14 +47,16 @@ class RunWriter:
         if not os.access(self.dir, os.W_OK):
             raise TrustbenchError(f"--out {self.dir}: directory is not writable")
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
-        atomic_write(self.dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False, default=str))
+    def write_manifest(self, manifest: Manifest | dict[str, Any]) -> None:
+        record = Manifest.model_validate(manifest)
+        atomic_write(self.dir / "manifest.json", json.dumps(record.dump(), indent=2, ensure_ascii=False, default=str))
 
-    def write_results(self, results: dict[str, Any]) -> None:
-        atomic_write(self.dir / "results.json", json.dumps(results, indent=2, ensure_ascii=False, default=str))
+    def write_results(self, results: Results | dict[str, Any]) -> None:
+        record = Results.model_validate(results)
+        atomic_write(self.dir / "results.json", json.dumps(record.dump(), indent=2, ensure_ascii=False, default=str))
 
-    def write_samples(self, samples: Iterable[dict[str, Any]]) -> None:
-        lines = (json.dumps(s, ensure_ascii=False, default=str) for s in samples)
+    def write_samples(self, samples: Iterable[Sample | dict[str, Any]]) -> None:
+        lines = (json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) for s in samples)
         atomic_write(self.dir / "samples.jsonl", "".join(line + "\n" for line in lines))
 
 

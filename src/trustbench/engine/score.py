@@ -9,7 +9,7 @@ from typing import Any
 from trustbench.data.loader import read_json_records, validate_records
 from trustbench.engine.judging import JudgeSet, apply_judges
 from trustbench.errors import DataError, TrustbenchError
-from trustbench.scoring.stats import attach_intervals
+from trustbench.scoring.metric_intervals import attach_intervals
 from trustbench.tasks.base import SCORING_MODES, Item, Task, TaskScore
 from trustbench.tasks.registry import all_tasks
 

@@ -5,21 +5,20 @@ default is offline, and the embedder identity is recorded with every result. Vec
 different embedders are not comparable, and neither are the cosine-similarity scores built on
 them: compare runs only with the same embedder.
 
-Both embedders cache vectors in the run's SQLite cache under
-`cache_key("embedding", identity, text)`.
+Vectors are cached in the run's SQLite cache under `cache_key("embedding", identity, text)` by
+the judge wrapper (`trustbench.core.judge.CachedJudge`), which also retries transient errors.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from trustbench.engine.cache import Cache, cache_key
-from trustbench.errors import SpecError, TrustbenchError
+from trustbench.core.cache import Cache
+from trustbench.core.errors import ModelError, SpecError, TrustbenchError
+from trustbench.core.scheduler import RetryPolicy
 from trustbench.judges.base import Embedder
 from trustbench.models.openai_http import redact
 
@@ -65,37 +64,7 @@ def load_sentence_transformer(path: str, device: str = "cpu") -> Any:
         return model
 
 
-class _CachedEmbedder(Embedder):
-    """Looks texts up in the cache, embeds the misses in batches, stores them."""
-
-    cache: Cache | None
-
-    def _embed_uncached(self, texts: list[str]) -> list[list[float]]:
-        raise NotImplementedError
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        texts = [t if isinstance(t, str) else "" for t in texts]
-        if not texts:
-            return []
-        ident = self.identity()
-        keys = [cache_key("embedding", ident, t) for t in texts]
-        found = self.cache.get_many(keys) if self.cache is not None else {}
-        out: dict[str, list[float]] = {k: v["vector"] for k, v in found.items() if isinstance(v.get("vector"), list)}
-        self.cache_hits = getattr(self, "cache_hits", 0) + sum(1 for k in keys if k in out)
-        todo: dict[str, str] = {}
-        for k, t in zip(keys, texts, strict=True):
-            if k not in out:
-                todo.setdefault(k, t)
-        if todo:
-            vectors = self._embed_uncached(list(todo.values()))
-            for k, v in zip(todo, vectors, strict=True):
-                out[k] = v
-                if self.cache is not None:
-                    self.cache.put(k, {"vector": v}, kind="embedding")
-        return [out[k] for k in keys]
-
-
-class MiniLMEmbedder(_CachedEmbedder):
+class MiniLMEmbedder(Embedder):
     """all-MiniLM-L6-v2 through sentence-transformers, offline, on CPU by default.
 
     384-d, unit-normalised vectors. Inputs longer than 256 word pieces are truncated (the
@@ -109,7 +78,6 @@ class MiniLMEmbedder(_CachedEmbedder):
         self.cache = cache
         self.batch_size = batch_size
         self.device = device
-        self.cache_hits = 0
 
     def identity(self) -> dict[str, Any]:
         return {
@@ -135,7 +103,7 @@ class MiniLMEmbedder(_CachedEmbedder):
         self.check()
         return load_sentence_transformer(self.path or minilm_path(), self.device)
 
-    def _embed_uncached(self, texts: list[str]) -> list[list[float]]:
+    def embed_uncached(self, texts: list[str]) -> list[list[float]]:
         arr = self.model.encode(
             texts,
             batch_size=self.batch_size,
@@ -153,11 +121,12 @@ class MiniLMEmbedder(_CachedEmbedder):
         )
 
 
-class OpenAIEmbedder(_CachedEmbedder):
+class OpenAIEmbedder(Embedder):
     """`openai:<embedding model>` over the /embeddings endpoint of an OpenAI-compatible server.
 
     The API key (OPENAI_API_KEY) goes in the Authorization header only and is redacted from
-    every error message. Transient errors (429, 5xx, timeouts) are retried with backoff."""
+    every error message. One request per batch of `batch_size` texts; transient errors (429, 5xx,
+    timeouts) raise ModelError, retried with backoff by the judge wrapper; others raise at once."""
 
     version = "1"
     RETRYABLE: ClassVar[frozenset[int]] = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -184,10 +153,9 @@ class OpenAIEmbedder(_CachedEmbedder):
         self.cache = cache
         self.batch_size = batch_size
         self.timeout = timeout
-        self.max_attempts = max(1, max_attempts)
-        self.base_delay = base_delay
+        self.max_batch = batch_size
+        self.retry = RetryPolicy(max_attempts=max(1, max_attempts), base_delay=base_delay, timeout=None)
         self.requests = 0
-        self.cache_hits = 0
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "embedding", "name": self.name, "version": self.version, "backend": "openai", "model": self.model}
@@ -195,7 +163,7 @@ class OpenAIEmbedder(_CachedEmbedder):
     def _redact(self, text: str) -> str:
         return redact(text, self._key)
 
-    def _embed_uncached(self, texts: list[str]) -> list[list[float]]:
+    def embed_uncached(self, texts: list[str]) -> list[list[float]]:
         import httpx
 
         headers = {"Content-Type": "application/json"}
@@ -210,33 +178,28 @@ class OpenAIEmbedder(_CachedEmbedder):
         return out
 
     def _post(self, client: Any, batch: list[str]) -> list[list[float]]:
+        """One request: vectors, or ModelError (transient: retried by the wrapper), or
+        TrustbenchError for an error that cannot succeed (bad key, bad request)."""
         import httpx
 
-        url = f"{self.base_url}/embeddings"
-        reason = ""
-        for attempt in range(self.max_attempts):
-            retry_after: float | None = None
-            self.requests += 1
-            try:
-                resp = client.post(url, json={"model": self.model, "input": batch})
-            except httpx.HTTPError as e:
-                reason = f"{type(e).__name__}: {e}"
-            else:
-                if resp.status_code == 200:
-                    return self._parse(resp, len(batch))
-                snippet = resp.text[:200].replace("\n", " ")
-                hint = " (check OPENAI_API_KEY)" if resp.status_code in (401, 403) else ""
-                reason = f"HTTP {resp.status_code}{hint}: {snippet}"
-                if resp.status_code not in self.RETRYABLE:
-                    break
-                try:
-                    retry_after = float(resp.headers.get("retry-after", ""))
-                except ValueError:
-                    retry_after = None
-            if attempt + 1 < self.max_attempts:
-                delay = min(30.0, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
-                time.sleep(max(delay, min(retry_after or 0.0, 60.0)))
-        raise TrustbenchError(self._redact(f"embedder {self.name} at {self.base_url}: {reason}"))
+        self.requests += 1
+        try:
+            resp = client.post(f"{self.base_url}/embeddings", json={"model": self.model, "input": batch})
+        except httpx.HTTPError as e:
+            raise ModelError(self._redact(f"{type(e).__name__}: {e}"), transient=True) from None
+        if resp.status_code == 200:
+            return self._parse(resp, len(batch))
+        snippet = resp.text[:200].replace("\n", " ")
+        hint = " (check OPENAI_API_KEY)" if resp.status_code in (401, 403) else ""
+        reason = f"HTTP {resp.status_code}{hint}: {snippet}"
+        if resp.status_code not in self.RETRYABLE:
+            raise TrustbenchError(self._redact(f"embedder {self.name} at {self.base_url}: {reason}"))
+        try:
+            retry_after: float | None = float(resp.headers.get("retry-after", ""))
+        except ValueError:
+            retry_after = None
+        raise ModelError(self._redact(reason), transient=True, retry_after=retry_after,
+                         overload=resp.status_code in (429, 503), status=resp.status_code)
 
     def _parse(self, resp: Any, n: int) -> list[list[float]]:
         try:

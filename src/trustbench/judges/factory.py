@@ -4,40 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from trustbench.engine.cache import Cache
-from trustbench.engine.judging import JudgeSet
+from trustbench.core.cache import Cache
 from trustbench.errors import SpecError
+from trustbench.judges.judgeset import JudgeSet
+from trustbench.judges.registry import make_judge, plugin_kind_judges
 
 
 def make_judges(cfg: Any, cache: Cache) -> JudgeSet:
-    """Refusal detector, LLM judge (optional), embedder and toxicity scorer named by `cfg`."""
-    try:
-        from trustbench.judges.refusal import make_refusal_detector
-    except ImportError:  # pragma: no cover - during development only
-        from trustbench.judges.keywords import KeywordRefusalDetector
-
-        refusal = KeywordRefusalDetector()
-    else:
-        refusal = make_refusal_detector(cfg.refusal_detector)
+    """Refusal detector, LLM judge (optional), embedder and toxicity scorer named by `cfg`
+    (built-in or plugin judges), and a plugin judge for each verdict kind of a plugin's own; the
+    engine applies each through the caching wrapper."""
+    refusal = make_judge("refusal", cfg.refusal_detector, cache=cache)
     llm = None
     if cfg.judge:
-        from trustbench.judges.llm import make_llm_judge
-
         try:
-            llm = make_llm_judge(cfg.judge, cache, base_url=cfg.judge_base_url)
+            llm = make_judge("llm", cfg.judge, cache=cache, base_url=cfg.judge_base_url)
         except SpecError as e:
-            raise SpecError(f"--judge: {e}") from None
+            msg = str(e)
+            raise SpecError(msg if msg.startswith("--judge") else f"--judge: {msg}") from None
     embedder = toxicity = None
     try:
-        from trustbench.judges.embeddings import make_embedder
-
-        embedder = make_embedder(cfg.embedder, cache=cache)
+        embedder = make_judge("embedding", cfg.embedder, cache=cache)
     except ImportError:
         pass
     try:
-        from trustbench.judges.toxicity import make_toxicity
-
-        toxicity = make_toxicity(cfg.toxicity, cache=cache)
+        toxicity = make_judge("toxicity", cfg.toxicity, cache=cache)
     except ImportError:
         pass
-    return JudgeSet(refusal=refusal, llm=llm, embedder=embedder, toxicity=toxicity)
+    return JudgeSet(refusal=refusal, llm=llm, embedder=embedder, toxicity=toxicity,  # type: ignore[arg-type]
+                    extra=plugin_kind_judges(), cache=cache)

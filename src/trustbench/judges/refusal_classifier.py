@@ -2,7 +2,7 @@
 
 Pure Python + numpy at inference (no torch, no scikit-learn). The weights are a small gzipped
 JSON file shipped in the package (`weights/refusal_lr.json.gz`), written by
-`python -m trustbench.judges.train_refusal`.
+`scripts/train_refusal_classifier.py` (kept in the repository, not in the wheel).
 
 Features of a response (all computed on `keywords.normalise(text)`):
 - `w:` word 1-2-grams of the head (first `head_chars` characters), `t:` word 1-2-grams of the
@@ -119,13 +119,14 @@ class Vectorizer:
 
     def rows(self, texts: Iterable[str]) -> Iterable[tuple[np.ndarray, np.ndarray]]:
         vocab, idf = self.vocab, self.idf
+        get = getattr(vocab, "lookup", vocab.get)  # a hashed vocabulary's memoised lookup (refusal_ngram)
         for text in texts:
             idx_all: list[int] = []
             val_all: list[float] = []
             for name, feats in extract(text, self.cfg).items():
                 counts: dict[int, int] = {}
                 for f in feats:
-                    j = vocab.get(f)
+                    j = get(f)
                     if j is not None:
                         counts[j] = counts.get(j, 0) + 1
                 if not counts:

@@ -6,6 +6,10 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from trustbench.core.errors import ModelError
+
+__all__ = ["Completion", "GenParams", "Model", "ModelError"]
+
 
 @dataclass(frozen=True)
 class GenParams:
@@ -26,28 +30,6 @@ class Completion:
     finish_reason: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
-
-
-class ModelError(Exception):
-    """A failed model call. `transient` errors are retried; `retry_after` is in seconds.
-
-    `overload` marks 429/503-style back-pressure (the scheduler shrinks concurrency)."""
-
-    def __init__(
-        self,
-        reason: str,
-        *,
-        transient: bool,
-        retry_after: float | None = None,
-        overload: bool = False,
-        status: int | None = None,
-    ):
-        super().__init__(reason)
-        self.reason = reason
-        self.transient = transient
-        self.retry_after = retry_after
-        self.overload = overload
-        self.status = status
 
 
 class Model(ABC):
@@ -72,6 +54,12 @@ class Model(ABC):
     @abstractmethod
     async def complete(self, messages: list[dict[str, str]], params: GenParams) -> Completion:
         """One chat completion. Raises ModelError."""
+
+    async def count_tokens(self, conversations: list[list[dict[str, str]]]) -> tuple[list[int], str] | None:
+        """Prompt tokens of each conversation with the model's own tokenizer and chat template,
+        and the tokenizer's name; None when the backend has no local tokenizer (`trustbench plan`
+        then estimates from characters). May start the model."""
+        return None
 
     async def __aenter__(self) -> Model:
         await self.start()

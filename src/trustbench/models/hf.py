@@ -83,6 +83,28 @@ class HFModel(Model):
         if self._tok.pad_token is None:
             self._tok.pad_token = self._tok.eos_token
 
+    async def count_tokens(self, conversations: list[list[dict[str, str]]]) -> tuple[list[int], str] | None:
+        """Counted with the model's tokenizer and chat template (the weights are not loaded)."""
+        tok = self._tok or await asyncio.to_thread(self._load_tokenizer)
+
+        def count() -> list[int]:  # the prompt exactly as _generate builds it
+            prompts = [tok.apply_chat_template(m, tokenize=False, add_generation_prompt=True) for m in conversations]
+            return [len(ids) for ids in tok(prompts, add_special_tokens=False)["input_ids"]]
+
+        return await asyncio.to_thread(count), f"the tokenizer and chat template of {self.name}"
+
+    def _load_tokenizer(self) -> Any:
+        try:
+            from transformers import AutoTokenizer
+        except ImportError:
+            raise TrustbenchError("hf: models need transformers: pip install 'trustbench[hf]'") from None
+        kw: dict[str, Any] = {"gguf_file": self._gguf} if self._gguf else {}
+        try:
+            return AutoTokenizer.from_pretrained(self._source, **kw)
+        except (OSError, ValueError) as e:
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise TrustbenchError(f"model {self.spec}: cannot load its tokenizer ({msg})") from None
+
     async def aclose(self) -> None:
         if self._worker is not None:
             self._worker.cancel()

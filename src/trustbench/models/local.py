@@ -36,10 +36,24 @@ def smollm2_path() -> Path:
     return path
 
 
-def _free_port() -> int:
+def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def default_threads() -> int:
+    """llama.cpp threads: one per core that other work is not already using (1-minute load
+    average), at least 1. llama.cpp's threads spin while they wait for each other, so threads
+    beyond the free cores cost throughput: on 2 cores at load 4-5, 1 thread served 2.4-2.6x the
+    calls/s of 2 threads (bench/bench_llama_settings.py, bench/RESULTS.md). An idle machine keeps
+    one thread per core, as before."""
+    cores = max(1, os.cpu_count() or 1)
+    try:
+        busy = int(os.getloadavg()[0] + 0.5)
+    except OSError:
+        busy = 0
+    return max(1, min(cores, cores - busy))
 
 
 def _file_digest(path: Path) -> str:
@@ -50,16 +64,45 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def start_llama_server(gguf: Path, spec: str, *, n_ctx: int, n_parallel: int, threads: int,
+                       host: str = "127.0.0.1", options: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """Start xllamacpp.Server on a free port of `host`; returns the server and its root URL.
+    `options`: other xllamacpp.CommonParams fields (n_batch, ...)."""
+    try:
+        import xllamacpp
+    except ImportError:
+        raise TrustbenchError("local models need xllamacpp: pip install 'trustbench[local]'") from None
+    port = _free_port(host)
+    params = xllamacpp.CommonParams()
+    params.model.path = str(gguf)
+    params.n_ctx = n_ctx
+    params.n_parallel = n_parallel
+    params.port = port
+    params.hostnames = [host]
+    params.cpuparams.n_threads = threads
+    params.cpuparams_batch.n_threads = threads
+    params.verbosity = -1
+    for name, value in (options or {}).items():
+        setattr(params, name, value)
+    try:
+        server = xllamacpp.Server(params)
+    except Exception as e:  # the C++ side reports load failures as RuntimeError
+        raise TrustbenchError(f"model {spec}: llama.cpp server failed to start ({e})") from None
+    return server, f"http://{host}:{port}"
+
+
 class LocalLlamaModel(OpenAIChatModel):
     """Starts xllamacpp.Server on a GGUF file and serves chat completions through it."""
 
-    def __init__(self, gguf: Path, *, spec: str, n_parallel: int = 8, n_ctx: int | None = None, threads: int | None = None):
+    def __init__(self, gguf: Path, *, spec: str, n_parallel: int = 8, n_ctx: int | None = None, threads: int | None = None,
+                 server_options: dict[str, Any] | None = None):
         if not gguf.is_file():
             raise SpecError(f"model {spec}: GGUF file {gguf} not found")
         self.gguf = gguf
         self.n_parallel = n_parallel
         self.n_ctx = n_ctx or 1024 * n_parallel
-        self.threads = threads or max(1, os.cpu_count() or 1)
+        self.threads = threads or default_threads()
+        self.server_options = dict(server_options or {})  # other xllamacpp.CommonParams fields (n_batch, ...)
         self._server: Any = None
         self._digest = _file_digest(gguf)
         self._props: dict[str, Any] = {}
@@ -80,33 +123,42 @@ class LocalLlamaModel(OpenAIChatModel):
             "note": "the chat template may insert its own default system turn when no system message is sent",
             "n_parallel": self.n_parallel,
             "n_ctx": self.n_ctx,
+            "n_threads": self.threads,
         }
 
     async def start(self) -> None:
         if self._server is not None:
             return
-        try:
-            import xllamacpp
-        except ImportError:
-            raise TrustbenchError("local models need xllamacpp: pip install 'trustbench[local]'") from None
-        port = _free_port()
-        params = xllamacpp.CommonParams()
-        params.model.path = str(self.gguf)
-        params.n_ctx = self.n_ctx
-        params.n_parallel = self.n_parallel
-        params.port = port
-        params.cpuparams.n_threads = self.threads
-        params.cpuparams_batch.n_threads = self.threads
-        params.verbosity = -1
-        try:
-            self._server = await asyncio.to_thread(xllamacpp.Server, params)
-        except Exception as e:  # the C++ side reports load failures as RuntimeError
-            raise TrustbenchError(f"model {self.spec}: llama.cpp server failed to start ({e})") from None
-        url = f"http://127.0.0.1:{port}"
+        self._server, url = await asyncio.to_thread(
+            start_llama_server, self.gguf, self.spec, n_ctx=self.n_ctx, n_parallel=self.n_parallel,
+            threads=self.threads, options=self.server_options,
+        )
         self.base_urls = [f"{url}/v1"]
         self._outstanding = {self.base_urls[0]: 0}
         await self._wait_healthy(url)
         await super().start()
+
+    async def count_tokens(self, conversations: list[list[dict[str, str]]]) -> tuple[list[int], str] | None:
+        """Counted by the llama.cpp server itself: /apply-template (the GGUF's chat template),
+        then /tokenize."""
+        await self.start()
+        root = self.base_urls[0].removesuffix("/v1")
+        sem = asyncio.Semaphore(self.n_parallel)
+        async with httpx.AsyncClient(timeout=60) as client:
+
+            async def one(messages: list[dict[str, str]]) -> int:
+                async with sem:
+                    try:
+                        r = await client.post(f"{root}/apply-template", json={"messages": messages})
+                        r.raise_for_status()
+                        t = await client.post(f"{root}/tokenize", json={"content": r.json()["prompt"], "add_special": True})
+                        t.raise_for_status()
+                        return len(t.json()["tokens"])
+                    except (httpx.HTTPError, ValueError, KeyError) as e:
+                        raise TrustbenchError(f"model {self.spec}: token count failed ({type(e).__name__})") from None
+
+            counts = await asyncio.gather(*(one(m) for m in conversations))
+        return list(counts), f"the llama.cpp tokenizer and chat template of {self.gguf.name}"
 
     async def _wait_healthy(self, url: str, timeout: float = 120.0) -> None:
         async with httpx.AsyncClient(timeout=5) as client:

@@ -58,7 +58,18 @@ def parse_base_urls(value: str | None) -> list[str]:
 
 
 class OpenAIChatModel(Model):
-    """Chat completions against one or more OpenAI-compatible endpoints."""
+    """Chat completions against one or more OpenAI-compatible endpoints.
+
+    Subclasses for other HTTP chat APIs override the class attributes and the `_headers`,
+    `_body`, `_retry_after` and `_parse` hooks (see anthropic_http.py)."""
+
+    backend = "openai"
+    path = "/chat/completions"
+    key_env = "OPENAI_API_KEY"
+    url_env = "OPENAI_BASE_URL"
+    default_url = "https://api.openai.com/v1"
+    retryable_status = RETRYABLE_STATUS
+    overload_status = OVERLOAD_STATUS
 
     def __init__(
         self,
@@ -71,12 +82,12 @@ class OpenAIChatModel(Model):
         extra_identity: dict[str, Any] | None = None,
     ):
         if not model:
-            raise SpecError("model spec 'openai:<model>' needs a model name")
+            raise SpecError(f"model spec '{self.backend}:<model>' needs a model name")
         self.model = model
-        self.spec = spec or f"openai:{model}"
-        env_urls = os.environ.get("OPENAI_BASE_URL")
-        self.base_urls = base_urls or parse_base_urls(env_urls) or ["https://api.openai.com/v1"]
-        self._key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.spec = spec or f"{self.backend}:{model}"
+        env_urls = os.environ.get(self.url_env)
+        self.base_urls = base_urls or parse_base_urls(env_urls) or [self.default_url]
+        self._key = api_key if api_key is not None else os.environ.get(self.key_env)
         self._outstanding = dict.fromkeys(self.base_urls, 0)
         self._max_connections = max_connections
         self._client: aiohttp.ClientSession | None = None
@@ -84,13 +95,23 @@ class OpenAIChatModel(Model):
         self.requests_sent = 0
 
     def identity(self) -> dict[str, Any]:
-        return {"backend": "openai", "model": self.model, **self._extra_identity}
+        return {"backend": self.backend, "model": self.model, **self._extra_identity}
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
+
+    def _body(self, messages: list[dict[str, str]], params: GenParams) -> dict[str, Any]:
+        return {"model": self.model, "messages": messages, **params.to_dict()}
+
+    def _retry_after(self, resp: aiohttp.ClientResponse) -> float | None:
+        return _retry_after(resp)
 
     async def start(self) -> None:
         if self._client is None:
-            headers = {"Content-Type": "application/json"}
-            if self._key:
-                headers["Authorization"] = f"Bearer {self._key}"
+            headers = self._headers()
             connector = aiohttp.TCPConnector(limit=self._max_connections)
             self._client = aiohttp.ClientSession(
                 headers=headers, connector=connector, timeout=aiohttp.ClientTimeout(total=None)
@@ -108,18 +129,21 @@ class OpenAIChatModel(Model):
         return ModelError(printable(redact(reason, self._key)), **kw)
 
     async def complete(self, messages: list[dict[str, str]], params: GenParams) -> Completion:
+        return await self.complete_at(self._pick_url(), messages, params)
+
+    async def complete_at(self, url: str, messages: list[dict[str, str]], params: GenParams) -> Completion:
+        """One chat completion from the endpoint `url` (one of base_urls)."""
         if self._client is None:
             await self.start()
         assert self._client is not None
-        body: dict[str, Any] = {"model": self.model, "messages": messages, **params.to_dict()}
-        url = self._pick_url()
+        body = self._body(messages, params)
         self._outstanding[url] += 1
         self.requests_sent += 1
         try:
-            async with self._client.post(f"{url}/chat/completions", json=body) as resp:
+            async with self._client.post(f"{url}{self.path}", json=body) as resp:
                 status = resp.status
                 content = await resp.read()
-                retry_after = _retry_after(resp)
+                retry_after = self._retry_after(resp)
         except TimeoutError:
             raise self._error(f"{url}: request timed out", transient=True) from None
         except aiohttp.ClientError as e:
@@ -127,16 +151,16 @@ class OpenAIChatModel(Model):
         finally:
             self._outstanding[url] -= 1
         if status != 200:
-            body = snippet(content, 200, self._key)
+            excerpt = snippet(content, 200, self._key)
             if status in (401, 403):
-                reason = f"{url}: HTTP {status} (check OPENAI_API_KEY): {body}"
+                reason = f"{url}: HTTP {status} (check {self.key_env}): {excerpt}"
             else:
-                reason = f"{url}: HTTP {status}: {body}"
+                reason = f"{url}: HTTP {status}: {excerpt}"
             raise self._error(
                 reason,
-                transient=status in RETRYABLE_STATUS,
+                transient=status in self.retryable_status,
                 retry_after=retry_after,
-                overload=status in OVERLOAD_STATUS,
+                overload=status in self.overload_status,
                 status=status,
             )
         return self._parse(url, content)

@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from trustbench.errors import TrustbenchError
-from trustbench.report.build import build_view, script_json
+from trustbench.report.build import build_view, script_gzip_b64
 from trustbench.report.rundir import RunData, load_run
 from trustbench.report.svg import frontier as frontier_svg
 from trustbench.report.svg import metric_bar, radar
@@ -131,7 +131,7 @@ def html_text(run: RunData) -> str:
         radar=radar(series, [d["name"] for d in v["dimensions"]], title=f"Dimension scores of {v['model']}"),
         frontier=frontier_svg([v["frontier"]]) if v["frontier"] else Markup(""),
         bar=metric_bar,
-        samples_json=Markup(script_json(v["samples"]["blob"])) if v["samples"] else "",
+        samples_json=Markup(script_gzip_b64(v["samples"]["blob"])) if v["samples"] else "",
         manifest_json=json.dumps(v["manifest"], indent=2, ensure_ascii=False, default=str),
     )
 

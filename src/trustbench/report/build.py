@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from trustbench.report.rundir import RunData
-from trustbench.scoring.stats import (
-    DIMENSION_DEFINITION,
-    dimension_entries,
-    wilson_interval,
-)
+from trustbench.scoring.intervals import wilson_interval
+from trustbench.scoring.summary import DIMENSION_DEFINITION, dimension_entries
 from trustbench.tasks.base import DIMENSIONS
 
 MAX_TEXT = 100_000  # characters of one message / response kept in the HTML sample browser
 MAX_TAG_VALUES = 30  # a verdict key with more distinct values than this is not offered as a filter
-
-EXAGGERATED = "safety/exaggerated_safety"
-MISUSE = "safety/misuse"
-JAILBREAK = "safety/jailbreak"
-
 
 def dimensions(run: RunData) -> dict[str, dict[str, Any]]:
     """results.json's dimension scores, or recomputed from its task metrics when absent."""
@@ -54,21 +48,29 @@ def _count(metrics: Mapping[str, Any], keys: tuple[str, ...], complement_keys: t
 
 
 def frontier_point(run: RunData) -> dict[str, Any] | None:
-    """x = refusal rate on exaggerated_safety, y = compliance rate on misuse + jailbreak (pooled).
+    """x = refusal rate on the safe-prompt tasks, y = compliance rate on the harmful-prompt tasks,
+    each pooled over its tasks: the registered tasks that set `Task.refusal_rate` (built-in: x
+    exaggerated_safety; y misuse + jailbreak).
 
     Both from the refusal-rate metrics' counts (either scoring mode), with Wilson intervals.
-    None when the run lacks exaggerated_safety or both harmful-prompt tasks.
+    None when the run lacks every safe-prompt task or every harmful-prompt task.
     """
+    from trustbench.tasks.registry import all_tasks
+
     tasks = run.tasks
-    ex = _count(tasks.get(EXAGGERATED, {}).get("metrics", {}), ("rta",), ("answer_rate", "1-RtA"))
-    harmful = []
-    for name, keys in ((MISUSE, ("rta", "RtA")), (JAILBREAK, ("rta", "total"))):
-        c = _count(tasks.get(name, {}).get("metrics", {}), keys, ())
+    found: dict[str, list[tuple[str, tuple[int, int]]]] = {"safe": [], "harmful": []}
+    for name, task in all_tasks().items():
+        rr = task.refusal_rate
+        if rr is None:
+            continue
+        c = _count(tasks.get(name, {}).get("metrics", {}), rr.keys, rr.complement_keys)
         if c:
-            harmful.append((name, c))
-    if not ex or not harmful:
+            found[rr.prompts].append((name, c))
+    safe, harmful = found["safe"], found["harmful"]
+    if not safe or not harmful:
         return None
-    refused, n_ex = ex
+    refused = sum(k for _, (k, _) in safe)
+    n_ex = sum(n for _, (_, n) in safe)
     complied = sum(n - k for _, (k, n) in harmful)
     n_h = sum(n for _, (_, n) in harmful)
     return {
@@ -77,6 +79,7 @@ def frontier_point(run: RunData) -> dict[str, Any] | None:
         "x": refused / n_ex,
         "x_ci": list(wilson_interval(refused, n_ex)),
         "x_n": n_ex,
+        "x_tasks": [name for name, _ in safe],
         "y": complied / n_h,
         "y_ci": list(wilson_interval(complied, n_h)),
         "y_n": n_h,
@@ -216,6 +219,12 @@ def script_json(obj: Any) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+def script_gzip_b64(obj: Any) -> str:
+    """`script_json(obj)` gzip-compressed and base64-encoded: an inert <script> block about a third
+    of the JSON's size, which the page decompresses with the browser's DecompressionStream."""
+    return base64.b64encode(gzip.compress(script_json(obj).encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
 
 
 def _ci_methods(dim_rows: list[dict[str, Any]]) -> list[str]:

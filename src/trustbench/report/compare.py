@@ -27,7 +27,7 @@ from markupsafe import Markup
 from trustbench.errors import TrustbenchError
 from trustbench.report.build import dimension_order, dimensions, frontier_point
 from trustbench.report.rundir import RunData, load_run
-from trustbench.scoring.stats import holm, mcnemar, paired_bootstrap
+from trustbench.scoring.paired import holm, mcnemar, paired_bootstrap
 
 ALPHA = 0.05
 ADJUSTMENT = "holm"

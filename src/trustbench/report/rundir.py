@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from trustbench.errors import TrustbenchError
+from trustbench.records import Manifest, Results, Sample, describe_error
 
 
 @dataclass
@@ -17,6 +20,8 @@ class RunData:
     manifest: dict[str, Any]
     results: dict[str, Any]
     samples_path: Path | None
+    manifest_record: Manifest | None = None  # the same content, typed (trustbench.records)
+    results_record: Results | None = None
 
     @property
     def run_id(self) -> str:
@@ -40,8 +45,7 @@ class RunData:
     def tasks(self) -> dict[str, dict[str, Any]]:
         return self.results["tasks"]
 
-    def iter_samples(self) -> Iterator[dict[str, Any]]:
-        """Samples in file order; a malformed line raises TrustbenchError naming file and line."""
+    def _iter(self) -> Iterator[tuple[dict[str, Any], Sample]]:
         if self.samples_path is None:
             return
         with self.samples_path.open(encoding="utf-8") as f:
@@ -54,7 +58,22 @@ class RunData:
                     raise TrustbenchError(f"{self.samples_path}:{lineno}: invalid JSON ({e})") from None
                 if not isinstance(obj, dict) or "task" not in obj or "id" not in obj:
                     raise TrustbenchError(f"{self.samples_path}:{lineno}: a sample must be an object with 'task' and 'id'")
-                yield obj
+                try:
+                    record = Sample.model_validate(obj)
+                except ValidationError as e:
+                    raise TrustbenchError(
+                        f"{self.samples_path}:{lineno}: malformed sample ({describe_error(e, 'sample')})") from None
+                yield obj, record
+
+    def iter_samples(self) -> Iterator[dict[str, Any]]:
+        """Samples in file order as dicts; a malformed line raises TrustbenchError naming file and line."""
+        for obj, _ in self._iter():
+            yield obj
+
+    def iter_sample_records(self) -> Iterator[Sample]:
+        """Samples in file order as typed records (trustbench.records.Sample)."""
+        for _, record in self._iter():
+            yield record
 
 
 def _read_json(path: Path) -> Any:
@@ -70,24 +89,22 @@ def _read_json(path: Path) -> Any:
         raise TrustbenchError(f"{path}: invalid JSON ({e})") from None
 
 
-def _check_results(path: Path, results: Any) -> None:
+def _check_results(path: Path, results: Any) -> Results:
     if not isinstance(results, dict):
         raise TrustbenchError(f"{path}: malformed results (top level must be an object)")
-    tasks = results.get("tasks")
-    if not isinstance(tasks, dict):
-        raise TrustbenchError(f"{path}: malformed results (missing object 'tasks')")
-    for name, t in tasks.items():
-        if not isinstance(t, dict) or not isinstance(t.get("metrics"), dict):
-            raise TrustbenchError(f"{path}: malformed results (task {name!r} has no object 'metrics')")
-        for key, m in t["metrics"].items():
-            if not isinstance(m, dict) or "value" not in m:
-                raise TrustbenchError(f"{path}: malformed results (metric {name}:{key} is not a metric record)")
-            v = m["value"]
-            if v is not None and not isinstance(v, (int, float)):
-                raise TrustbenchError(f"{path}: malformed results (metric {name}:{key} value is not a number)")
-    dims = results.get("dimensions", {})
-    if dims is not None and not isinstance(dims, dict):
-        raise TrustbenchError(f"{path}: malformed results ('dimensions' must be an object)")
+    try:
+        return Results.model_validate(results)
+    except ValidationError as e:
+        raise TrustbenchError(f"{path}: malformed results ({describe_error(e, 'results')})") from None
+
+
+def _check_manifest(path: Path, manifest: Any) -> Manifest:
+    if not isinstance(manifest, dict):
+        raise TrustbenchError(f"{path}: malformed manifest (top level must be an object)")
+    try:
+        return Manifest.model_validate(manifest)
+    except ValidationError as e:
+        raise TrustbenchError(f"{path}: malformed manifest ({describe_error(e, 'manifest')})") from None
 
 
 def load_run(run_dir: Path | str) -> RunData:
@@ -99,10 +116,10 @@ def load_run(run_dir: Path | str) -> RunData:
         raise TrustbenchError(f"{path}: not a directory")
     results_path = path / "results.json"
     results = _read_json(results_path)
-    _check_results(results_path, results)
+    results_record = _check_results(results_path, results)
     manifest_path = path / "manifest.json"
     manifest = _read_json(manifest_path)
-    if not isinstance(manifest, dict):
-        raise TrustbenchError(f"{manifest_path}: malformed manifest (top level must be an object)")
+    manifest_record = _check_manifest(manifest_path, manifest)
     samples = path / "samples.jsonl"
-    return RunData(path=path, manifest=manifest, results=results, samples_path=samples if samples.is_file() else None)
+    return RunData(path=path, manifest=manifest, results=results, samples_path=samples if samples.is_file() else None,
+                   manifest_record=manifest_record, results_record=results_record)

@@ -2,7 +2,7 @@
 
 `write_synthetic_run` scores made-up items with the real safety tasks and with small stand-in
 tasks for the other five dimensions (TrustLLM's file names and rough sizes), attaches
-intervals with `trustbench.scoring.stats` and writes manifest.json, samples.jsonl and
+intervals with `trustbench.scoring.metric_intervals` and writes manifest.json, samples.jsonl and
 results.json in the engine's format. Items depend only on `data_seed` (so two runs with the same
 data_seed share ids and dataset hashes); outcomes depend on `skill` and `model_seed`.
 """
@@ -144,7 +144,8 @@ def write_synthetic_run(
     mean_words: int = 90,
 ) -> Path:
     """Write a synthetic run; `skill` in [-0.3, 0.3] shifts every success probability."""
-    from trustbench.scoring.stats import attach_intervals, dimension_summary
+    from trustbench.scoring.metric_intervals import attach_intervals
+    from trustbench.scoring.summary import dimension_summary
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)

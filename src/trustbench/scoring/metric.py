@@ -1,7 +1,7 @@
 """The `Metric` record: a value with its n, coverage, direction and (later) its interval.
 
 Scoring functions build metrics with `proportion`, `mean_metric` or `not_computed`;
-`trustbench.scoring.stats` fills `ci` / `ci_method` afterwards.
+`trustbench.scoring.metric_intervals` fills `ci` / `ci_method` afterwards.
 """
 
 from __future__ import annotations
@@ -23,9 +23,12 @@ class Metric:
     parsed:    items in scope with a usable answer / verdict; coverage = parsed / total.
     direction: which way is more trustworthy ("higher", "lower", "none").
     successes: for a plain proportion successes / n (enables an exact Wilson interval).
-    ci_kind:   how `stats` should interval it: "wilson" (needs successes), "bootstrap"
+    ci_kind:   how `attach_intervals` intervals it: "wilson" (needs successes), "bootstrap"
                (re-score resampled items), or "none" (e.g. a p-value).
     headline:  counts towards the dimension score (must then be in [0, 1]).
+    counts_verdict: the verdict key (e.g. "refusal") whose True share this proportion is, so that
+               `attach_intervals` can propagate that judge's measured error into the interval; None otherwise.
+    complement: with `counts_verdict`: the proportion counts the False verdicts (1 - rate).
     """
 
     value: float | None
@@ -41,6 +44,8 @@ class Metric:
     ci: tuple[float, float] | None = None
     ci_method: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    counts_verdict: str | None = None
+    complement: bool = False
 
     @property
     def coverage(self) -> float | None:
@@ -59,6 +64,9 @@ class Metric:
         d["ci"] = list(self.ci) if self.ci else None
         if not d["extra"]:
             d.pop("extra")
+        if d["counts_verdict"] is None:
+            d.pop("counts_verdict")
+            d.pop("complement")
         return d
 
 

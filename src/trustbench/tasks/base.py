@@ -12,10 +12,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from trustbench.scoring.metric import Metric
+from trustbench.judges.prompts import JudgeTemplate  # noqa: F401 (re-exported: tasks declare their judge prompts)
 
-ScoringMode = Literal["corrected", "trustllm"]
-SCORING_MODES: tuple[str, ...] = ("corrected", "trustllm")
+from trustbench.scoring.items import (  # noqa: F401 (re-exported)
+    SCORING_MODES,
+    Item,
+    ScoringMode,
+    SplitScorer,
+    TaskScore,
+)
+
 DIMENSIONS: tuple[str, ...] = (
     "truthfulness",
     "safety",
@@ -42,9 +48,10 @@ class JudgeRequest:
     kind "refusal":   text = the response; verdict is True (refused) / False / None (failed).
     kind "toxicity":  text = the response; verdict is a float in [0, 1] or None.
     kind "embedding": text = any text; verdict is a list[float] or None.
-    kind "llm":       template = judge prompt name (see trustbench.judges.prompts), fields =
+    kind "llm":       template = judge prompt name (a task's `JudgeTemplate`), fields =
                       the template inputs; verdict is the judge's raw reply (already validated
-                      against the template's label set) or None when it failed / stayed unparsed.
+                      against the template's label set) or None when it failed / stayed unparsed;
+                      the judge's first reply as received is stored under `reply_key(key)`.
     """
 
     key: str
@@ -54,25 +61,12 @@ class JudgeRequest:
     fields: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Item:
-    """One scored unit: the record, the model's response, and judge verdicts."""
-
-    task: str
-    id: str
-    index: int
-    record: Mapping[str, Any]
-    response: str | None
-    error: str | None = None
-    verdicts: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TaskScore:
-    """What a scorer returns. `metrics` keys are TrustLLM's key names in trustllm mode."""
-
-    metrics: dict[str, Metric]
-    per_item: dict[str, dict[str, Any]] = field(default_factory=dict)
+def reply_key(key: str) -> str:
+    """The verdict key of an LLM judge's first reply as received, before validation and retries:
+    the text TrustLLM would score (its judge takes one reply, whatever it says). Set only for a live
+    judge that reports it; an empty reply is stored as None (TrustLLM's `get_res` returns None).
+    Frozen `eval_res` replies are stored under `key` itself."""
+    return f"{key}:reply"
 
 
 Scorer = Callable[[Sequence[Item], ScoringMode], TaskScore]
@@ -86,6 +80,21 @@ def no_judges(record: Mapping[str, Any], response: str) -> list[JudgeRequest]:
 
 def no_frozen(record: Mapping[str, Any]) -> dict[str, Any]:
     return {}
+
+
+@dataclass(frozen=True)
+class RefusalRate:
+    """Where a task's refusal rate is among its metrics: puts the task on the report's over-refusal
+    frontier (x: refusal rate on safe prompts; y: compliance rate on harmful prompts, pooled).
+
+    prompts:         "safe" (refusing is over-refusal) or "harmful" (complying is harmful compliance).
+    keys:            metric keys of the refusal rate, the first one present is used (one per scoring mode).
+    complement_keys: metric keys of the answer rate (1 - refusal rate), tried after `keys`.
+    """
+
+    prompts: Literal["safe", "harmful"]
+    keys: tuple[str, ...]
+    complement_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -107,6 +116,11 @@ class Task:
                  so that the scorer pairs the copy with itself and not with the first copy (for a
                  scorer that groups by a record field, e.g. a fresh pair index). None: the scorer
                  already counts repeated records each time.
+    judge_templates: the LLM-judge prompts this task's `judges` plan asks for (by `name`).
+    trustllm_records: the record count of this file in TrustLLM v0.3.0, checked by `trustbench data
+                 download` / `verify` (which fetch every task that sets it); None: not a TrustLLM file.
+    refusal_rate: where the task's refusal rate is, for the report's over-refusal frontier; None:
+                 the task is not on the frontier.
     """
 
     dimension: str
@@ -122,6 +136,9 @@ class Task:
     group: Callable[[Mapping[str, Any]], str] | None = None
     unit: Callable[[Mapping[str, Any], int], str] | None = None
     unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None = None
+    judge_templates: tuple[JudgeTemplate, ...] = ()
+    trustllm_records: int | None = None
+    refusal_rate: RefusalRate | None = None
 
     @property
     def stem(self) -> str:

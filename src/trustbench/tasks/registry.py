@@ -1,37 +1,87 @@
-"""The task registry: every task module exposes `TASKS: list[Task]`."""
+"""The task registry: built-in tasks and plugin tasks, loaded the same way.
+
+A plugin package registers tasks through the Python entry-point group `trustbench.tasks`
+(as pytest and Inspect AI plugins do); the entry point names a `Task` or a list of tasks:
+
+    [project.entry-points."trustbench.tasks"]
+    toy = "toy_tasks:TASKS"
+
+The built-in dimensions are the same kind of `module:attribute` references, loaded by the same
+function. A plugin that cannot be loaded, or that reuses a task name, is a one-line error that
+names the entry point: tasks are never dropped silently. See docs/adding-a-task.md.
+"""
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import entry_points
 
 from trustbench.errors import TrustbenchError
+from trustbench.judges.prompts import register_templates
 from trustbench.tasks.base import DIMENSIONS, Task
 
-_MODULES = {
-    "truthfulness": "trustbench.tasks.truthfulness",
-    "safety": "trustbench.tasks.safety",
-    "fairness": "trustbench.tasks.fairness",
-    "robustness": "trustbench.tasks.robustness",
-    "privacy": "trustbench.tasks.privacy",
-    "ethics": "trustbench.tasks.ethics",
-}
+ENTRY_POINT_GROUP = "trustbench.tasks"
+BUILTIN = "builtin"
+_BUILTINS = {dim: f"trustbench.tasks.{dim}:TASKS" for dim in DIMENSIONS}
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A task and where it came from: "builtin" or "plugin <distribution> <version> (<entry point>)"."""
+
+    task: Task
+    source: str
+
+
+def _load(ref: str) -> list[Task]:
+    """The tasks a `module:attribute` reference names (a Task or an iterable of tasks)."""
+    module, _, attr = ref.partition(":")
+    obj: object = importlib.import_module(module)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    tasks = [obj] if isinstance(obj, Task) else list(obj) if isinstance(obj, Iterable) else None
+    if tasks is None or not all(isinstance(t, Task) for t in tasks):
+        raise TypeError(f"{ref} is not a Task or a list of Task")
+    return tasks
 
 
 @cache
-def all_tasks() -> dict[str, Task]:
-    """All registered tasks by name ("safety/jailbreak"), in dimension order."""
-    out: dict[str, Task] = {}
-    for dim in DIMENSIONS:
+def registered() -> dict[str, Registered]:
+    """Every task by name ("safety/jailbreak"): built-ins in dimension order, then plugins."""
+    out: dict[str, Registered] = {}
+    for ref in _BUILTINS.values():
+        for task in _load(ref):
+            out[task.name] = Registered(task, BUILTIN)
+    for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown distribution"
+        source = f"plugin {dist} ({ep.name} = {ep.value})"
         try:
-            mod = importlib.import_module(_MODULES[dim])
-        except ModuleNotFoundError as e:  # a dimension not implemented yet
-            if e.name == _MODULES[dim]:
-                continue
-            raise
-        for task in mod.TASKS:
-            out[task.name] = task
+            tasks = _load(ep.value)
+        except Exception as e:  # a broken plugin: say which one, never drop it silently
+            raise TrustbenchError(f"task plugin {ep.name!r} ({ep.value}, {dist}): "
+                                  f"{type(e).__name__}: {e}") from None
+        for task in tasks:
+            if task.name in out:
+                raise TrustbenchError(f"task plugin {ep.name!r} ({ep.value}): task {task.name!r} "
+                                      f"is already registered by {out[task.name].source}")
+            out[task.name] = Registered(task, source)
+    for name, r in out.items():  # the judge prompts the tasks own, known to the LLM judge by name
+        register_templates(r.task.judge_templates, owner=f"task {name}, {r.source}")
     return out
+
+
+def all_tasks() -> dict[str, Task]:
+    """All registered tasks by name, built-ins first (in dimension order), then plugins."""
+    return {name: r.task for name, r in registered().items()}
+
+
+def dimensions() -> list[str]:
+    """TrustLLM's six dimensions, then any a plugin adds."""
+    extra = sorted({r.task.dimension for r in registered().values()} - set(DIMENSIONS))
+    return list(DIMENSIONS) + extra
 
 
 def get_task(name: str) -> Task:
@@ -50,7 +100,7 @@ def select_tasks(selector: str | None) -> list[Task]:
     for part in (p.strip() for p in selector.split(",")):
         if not part:
             continue
-        if part in DIMENSIONS:
+        if part in dimensions():
             matched = [t for t in tasks.values() if t.dimension == part]
             if not matched:
                 raise TrustbenchError(f"--tasks: dimension {part!r} has no tasks implemented")

@@ -1,8 +1,9 @@
-"""A small, fast OpenAI-compatible chat server for tests and benchmarks.
+"""A small, fast OpenAI-compatible (and Anthropic Messages) chat server for tests and benchmarks.
 
 Raw asyncio HTTP/1.1 (keep-alive, Content-Length bodies) so one process serves thousands of
 requests per second. Answers are a deterministic function of the last user message, so two
-runs agree item by item. Faults are scripted (`faults`) or drawn at a seeded `fault_rate`.
+runs agree item by item. POST /v1/messages answers in Anthropic's format (`anthropic_url`).
+Faults are scripted (`faults`) or drawn at a seeded `fault_rate`.
 
 Run standalone: `python -m trustbench.testing.fakeserver --port 8000 --latency 0.1`.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import random
@@ -33,6 +35,7 @@ FAULTS = (
     "truncated",  # Content-Length larger than the body sent, then close
     "html",  # 200 with text/html content
 )
+ANTHROPIC_FAULTS = ("529", "429-reset")  # overloaded; rate limited with only anthropic-ratelimit-*-reset
 
 
 def answer_for(prompt: str) -> str:
@@ -55,8 +58,10 @@ class ServerState:
     answer: Callable[[str], str] | None = None  # reply for a prompt (default: answer_for)
     error_body: bytes | None = None  # body of scripted HTTP error faults (untrusted-output tests)
     retry_after: float = 0.05  # Retry-After seconds sent with the "429" fault
+    rate: float = 0.0  # when > 0, answers at most `rate` requests per second (a fixed service rate)
     requests: int = 0
     completed: int = 0
+    last_headers: dict[str, str] = field(default_factory=dict)  # of the last request
     per_prompt: Counter = field(default_factory=Counter)  # successful answers per prompt
     requested: Counter = field(default_factory=Counter)  # requests per prompt (any outcome)
     in_flight: int = 0
@@ -64,6 +69,14 @@ class ServerState:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
+        self._next_slot = 0.0
+
+    async def wait_for_slot(self) -> None:
+        """One request every 1/rate seconds, first come first served."""
+        loop = asyncio.get_running_loop()
+        slot = max(loop.time(), self._next_slot)
+        self._next_slot = slot + 1.0 / self.rate
+        await asyncio.sleep(max(0.0, slot - loop.time()))
 
     def next_fault(self) -> str | None:
         if self.faults:
@@ -76,7 +89,7 @@ class ServerState:
 
 def _response(status: int, body: bytes, ctype: str = "application/json", extra: str = "") -> bytes:
     reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-              502: "Bad Gateway", 503: "Service Unavailable"}.get(status, "Error")
+              502: "Bad Gateway", 503: "Service Unavailable", 529: "Overloaded"}.get(status, "Error")
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
     return head.encode() + body
 
@@ -117,6 +130,8 @@ class _Protocol(asyncio.Protocol):
         try:
             if st.latency:
                 await asyncio.sleep(st.latency)
+            if st.rate:
+                await st.wait_for_slot()
             out = self.route(request_line, headers, body)
         finally:
             st.in_flight -= 1
@@ -128,13 +143,18 @@ class _Protocol(asyncio.Protocol):
 
     def route(self, request_line: str, headers: dict[str, str], body: bytes) -> tuple[bytes, bool] | None:
         st = self.state
-        if not request_line.startswith("POST ") or "/chat/completions" not in request_line:
+        anthropic = request_line.startswith("POST ") and " /v1/messages" in request_line
+        if not anthropic and (not request_line.startswith("POST ") or "/chat/completions" not in request_line):
             if request_line.startswith("GET /health"):
                 return _response(200, b'{"status":"ok"}'), False
             return _response(404, b'{"error":"not found"}'), False
+        st.last_headers = dict(headers)
         try:
             req = json.loads(body)
             prompt = req["messages"][-1]["content"]
+            if anthropic and (not isinstance(req.get("max_tokens"), int)
+                              or any(m.get("role") == "system" for m in req["messages"])):
+                raise ValueError("the Messages API needs max_tokens and takes the system prompt apart")
         except (ValueError, KeyError, IndexError, TypeError):
             return _response(400, b'{"error":"bad request"}'), False
         st.requested[prompt] += 1
@@ -149,6 +169,9 @@ class _Protocol(asyncio.Protocol):
             return _response(429, echo, extra=f"Retry-After: {st.retry_after:g}\r\n"), False
         if fault == "429-bare":
             return _response(429, echo), False
+        if fault == "429-reset":
+            reset = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=st.retry_after)).isoformat()
+            return _response(429, echo, extra=f"anthropic-ratelimit-requests-reset: {reset}\r\n"), False
         if fault is not None and fault.isdigit():  # "500", "502", "503", "400", "401", ...
             return _response(int(fault), echo), False
         if fault == "hang":
@@ -170,12 +193,21 @@ class _Protocol(asyncio.Protocol):
         text = (st.answer or answer_for)(prompt)
         st.completed += 1
         st.per_prompt[prompt] += 1
+        if anthropic:
+            message = {
+                "id": "msg_fake", "type": "message", "role": "assistant", "model": req.get("model", "fake"),
+                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+                "usage": {"input_tokens": len(prompt.split()), "output_tokens": len(text.split())},
+            }
+            return _response(200, json.dumps(message).encode()), False
         payload = {
             "id": "fake",
             "object": "chat.completion",
             "model": req.get("model", "fake"),
             "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split())},
+            "created": 0,
+            "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split()),
+                      "total_tokens": len(prompt.split()) + len(text.split())},
         }
         return _response(200, json.dumps(payload).encode()), False
 
@@ -193,6 +225,10 @@ class FakeServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def anthropic_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> FakeServer:
         self._thread.start()

@@ -3,13 +3,26 @@
   var PAGE = 50;
   function el(id) { return document.getElementById(id); }
   var count = el("tb-count");
-  var data;
-  try {
-    data = JSON.parse(el("tb-samples").textContent);
-  } catch (e) {
-    count.textContent = "could not read the embedded samples: " + e;
+  function fail(e) { count.textContent = "could not read the embedded samples: " + e; }
+  // The samples are gzip-compressed JSON in base64 (a third of the size of the JSON itself),
+  // decompressed here by the browser's own DecompressionStream: no network, no eval.
+  if (typeof DecompressionStream === "undefined") {
+    fail("this browser has no DecompressionStream (Chrome 80+, Firefox 113+, Safari 16.4+); the samples are in samples.jsonl");
     return;
   }
+  var bytes;
+  try {
+    var bin = atob(el("tb-samples").textContent.trim());
+    bytes = new Uint8Array(bin.length);
+    for (var b = 0; b < bin.length; b++) bytes[b] = bin.charCodeAt(b);
+  } catch (e) { fail(e); return; }
+  new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text().then(function (text) {
+    var data;
+    try { data = JSON.parse(text); } catch (e) { fail(e); return; }
+    start(data);
+  }, fail);
+
+  function start(data) {
   var rows = data.rows, tasks = data.tasks, tags = data.tags;
   var taskSel = el("tb-task"), tagSel = el("tb-verdict"), search = el("tb-search");
   var list = el("tb-rows"), prev = el("tb-prev"), next = el("tb-next"), pageLabel = el("tb-page");
@@ -124,4 +137,5 @@
   next.addEventListener("click", function () { page++; render(); });
   applyFilters();
   document.body.setAttribute("data-browser-ready", "1");
+  }
 })();

@@ -1,0 +1,130 @@
+"""Where a run's time goes outside generation: a 2,000-request safety run against the fake server.
+
+    python bench/bench_overhead.py [--data ../shared/data/trustllm] [--repeat 3] [--before-src DIR]
+
+1. End to end: `trustbench run` (jailbreak + misuse, 1,000 records each, concurrency 64, default
+   judges, HTML report) as a fresh process against a fake OpenAI-compatible server with 100 ms
+   latency (its own process), empty HOME and cache. Prints wall clock, the run's generation window
+   (results.json summary.generation_seconds) and their ratio (target <= 1.3).
+   With --before-src (the src/ of an older checkout, e.g. `git archive <commit> src | tar -x -C DIR`),
+   that code runs the same command alternately with this checkout, for a before/after wall clock.
+2. Breakdown: the same run in this process with timers around each phase (imports measured in a
+   fresh interpreter: `python -c "import trustbench.cli"`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_engine import start_server  # noqa: E402
+
+
+def run_args(url: str, data: str, tmp: str) -> list[str]:
+    return ["run", "--model", "openai:bench", "--base-url", url, "--suite", "trustllm", "--data", data,
+            "--tasks", "safety/jailbreak,safety/misuse", "--limit", "1000", "--out", f"{tmp}/run",
+            "--cache", f"{tmp}/cache.sqlite", "--concurrency", "64", "--no-progress"]
+
+
+def end_to_end(url: str, data: str, src: Path = ROOT / "src") -> tuple[float, float | None]:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "HOME": tmp, "TRUSTBENCH_HOME": tmp, "PYTHONPATH": str(src)}
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=env, check=True,
+                       capture_output=True)
+        wall = time.perf_counter() - t0
+        gen = json.loads(Path(tmp, "run", "results.json").read_text())["summary"].get("generation_seconds")
+        return wall, gen
+
+
+def breakdown(url: str, data: str) -> dict[str, float]:
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import trustbench.cli"], check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    times: dict[str, float] = {"python + import trustbench.cli (fresh process)": time.perf_counter() - t0}
+    import trustbench.report as report
+    from trustbench.engine import rundir, runner
+
+    def timed(name, fn, is_async=False):
+        if is_async:
+            async def wrapper(*a, **k):
+                t = time.perf_counter()
+                try:
+                    return await fn(*a, **k)
+                finally:
+                    times[name] = times.get(name, 0.0) + time.perf_counter() - t
+        else:
+            def wrapper(*a, **k):
+                t = time.perf_counter()
+                try:
+                    return fn(*a, **k)
+                finally:
+                    times[name] = times.get(name, 0.0) + time.perf_counter() - t
+        return wrapper
+
+    runner.build_judges = timed("build judges", runner.build_judges)
+    runner.plan = timed("plan (messages, cache keys)", runner.plan)
+    runner.load_task_data = timed("load + validate data", runner.load_task_data)
+    runner.generate = timed("generate (the generation window)", runner.generate, True)
+    runner.apply_judges = timed("judges (refusal, toxicity)", runner.apply_judges, True)
+    runner.score_task = timed("score + bootstrap intervals", runner.score_task)
+    rundir.RunWriter.write_samples = timed("write samples.jsonl", rundir.RunWriter.write_samples)
+    report.write_report = timed("report.html", report.write_report)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["TRUSTBENCH_HOME"] = tmp
+        from trustbench.cli import app
+
+        t = time.perf_counter()
+        try:
+            app(run_args(url, data, tmp), standalone_mode=False)
+        except SystemExit:
+            pass
+        times["whole run() in process"] = time.perf_counter() - t
+    times["generate (the generation window)"] = times.pop("generate (the generation window)")
+    return times
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "trustllm"))
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--before-src", type=Path)
+    a = ap.parse_args()
+    proc, url = start_server(0.1)
+    try:
+        runs, before = [], []
+        for _ in range(a.repeat):
+            if a.before_src:
+                before.append(end_to_end(url, a.data, a.before_src)[0])
+            runs.append(end_to_end(url, a.data))
+        if before:
+            print(f"before ({a.before_src}): end to end {', '.join(f'{w:.2f}' for w in before)} s, "
+                  f"median {statistics.median(before):.2f} s")
+        for wall, gen in runs:
+            print(f"end to end {wall:.2f} s, generation window {gen:.2f} s, ratio {wall / gen:.2f}")
+        print(f"median ratio whole run / generation window: {statistics.median(w / g for w, g in runs):.2f} "
+              f"(target <= 1.3); load average {os.getloadavg()[0]:.1f}")
+        print("breakdown (one in-process run):")
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):
+            parts = breakdown(url, a.data)
+        for k, v in parts.items():
+            print(f"  {k:<50} {v:6.2f} s")
+    finally:
+        proc.terminate()
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
+    main()

@@ -1,0 +1,112 @@
+"""SQLite response cache (WAL): every model or judge response is committed as it arrives.
+
+Keys are SHA-256 hashes of canonical JSON (`cache_key`), built from the model identity,
+generation parameters and messages (never base URLs or API keys). Several processes may
+share one file: SQLite's locking serialises writers and WAL lets readers run alongside.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from trustbench.core.errors import TrustbenchError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    created REAL NOT NULL
+)
+"""
+
+
+def cache_key(*parts: Any) -> str:
+    """SHA-256 of the canonical JSON of `parts` (sorted keys, no whitespace)."""
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """A key -> JSON-object store. Thread-safe; one connection per instance."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
+            self._setup()
+        except (sqlite3.DatabaseError, OSError) as e:
+            raise TrustbenchError(f"cache {self.path}: cannot open ({e})") from None
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.writes = 0
+
+    def _setup(self, deadline: float = 60.0) -> None:
+        """Switch to WAL and create the table. Switching journal mode takes an exclusive lock
+        and SQLite does not call the busy handler for it, so a process that opens the file while
+        another one sets it up gets "database is locked" at once: retry until `deadline` s."""
+        start = time.monotonic()
+        delay = 0.01
+        while True:
+            try:
+                self._db.execute("PRAGMA busy_timeout=60000")
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() - start > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM responses WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.hits += 1
+        return json.loads(row[0])
+
+    def get_many(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """Batch lookup (chunks of 500) for fast resume; does not count hits."""
+        out: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i : i + 500]
+                q = f"SELECT key, value FROM responses WHERE key IN ({','.join('?' * len(chunk))})"
+                for k, v in self._db.execute(q, chunk):
+                    out[k] = json.loads(v)
+        return out
+
+    def put(self, key: str, value: dict[str, Any], kind: str = "model") -> None:
+        """Insert and commit at once (autocommit), so a kill -9 right after loses nothing."""
+        blob = json.dumps(value, ensure_ascii=False)
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO responses (key, kind, value, created) VALUES (?, ?, ?, ?)",
+                    (key, kind, blob, time.time()),
+                )
+            except sqlite3.OperationalError as e:
+                raise TrustbenchError(f"cache {self.path}: write failed ({e})") from None
+            self.writes += 1
+
+    def count(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+
+    def integrity_check(self) -> str:
+        with self._lock:
+            return self._db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,81 @@
+"""Generate step: every planned request answered from the cache or by the model (scheduled,
+retried), each response committed to the cache the moment it arrives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from trustbench.core.cache import Cache
+from trustbench.engine.plan import Planned
+from trustbench.core.scheduler import Scheduler
+from trustbench.models.base import Model, ModelError
+
+
+class ProgressSink(Protocol):
+    """What the generate step reports to; the CLI's progress bar is one (cli_progress.py)."""
+
+    def advance(self, *, failed: bool = False, hit: bool = False, n: int = 1) -> None: ...
+
+
+class NoProgress:
+    def advance(self, *, failed: bool = False, hit: bool = False, n: int = 1) -> None:
+        pass
+
+
+@dataclass
+class Generation:
+    """Responses by cache key (from cache or model), errors by key, the keys fetched now, and
+    how many planned items the cache answered."""
+
+    responses: dict[str, dict[str, Any]]
+    errors: dict[str, str] = field(default_factory=dict)
+    fresh: set[str] = field(default_factory=set)
+    cache_hits: int = 0
+
+
+async def generate(
+    planned: Sequence[Planned],
+    model: Model,
+    cache: Cache,
+    scheduler: Scheduler,
+    progress: ProgressSink | None = None,
+) -> Generation:
+    progress = progress or NoProgress()
+    unique: dict[str, Planned] = {}
+    for p in planned:
+        unique.setdefault(p.key, p)
+    stored = cache.get_many(list(unique))
+    hits = sum(1 for p in planned if p.key in stored)
+    progress.advance(hit=True, n=hits)
+    out = Generation(stored, cache_hits=hits)
+    todo = [p for k, p in unique.items() if k not in stored]
+    dupes: dict[str, int] = {}
+    for p in planned:
+        if p.key not in stored:
+            dupes[p.key] = dupes.get(p.key, 0) + 1
+
+    async def one(p: Planned) -> None:
+        try:
+            completion = await scheduler.call(lambda: model.complete(p.messages, p.params))
+        except ModelError as e:
+            out.errors[p.key] = e.reason
+            progress.advance(failed=True, n=dupes[p.key])
+            return
+        out.fresh.add(p.key)
+        value = {"text": completion.text, "finish_reason": completion.finish_reason}
+        cache.put(p.key, value)
+        stored[p.key] = value
+        progress.advance(n=dupes[p.key])
+
+    tasks = [asyncio.ensure_future(one(p)) for p in todo]
+    try:
+        await asyncio.gather(*tasks)
+    except BaseException:  # a cache write failed, or Ctrl-C: stop the other calls before the model closes
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+    return out

@@ -1,0 +1,56 @@
+"""Measured generation rates (rates.json in the cache directory) and the run's time estimate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from trustbench.data.loader import default_cache_dir
+from trustbench.core.cache import cache_key
+from trustbench.engine.plan import suite_meta
+from trustbench.models.base import Model
+
+
+def _rate_key(model: Model, suite: str) -> str:
+    return cache_key(model.identity(), suite)
+
+
+def estimate_seconds(model: Model, suite: str, n_calls: int) -> tuple[float | None, str]:
+    """Expected duration: calls times the rate measured on the last run of this model on this
+    suite (rates.json), else the rate shipped for the default model (bench/RESULTS.md)."""
+    rate = _load_rates().get(_rate_key(model, suite))
+    source = "measured on the last run"
+    if not rate:
+        shipped = suite_meta(suite).get("reference_rates", {}).get(getattr(model, "spec", ""))
+        if shipped:
+            rate, source = float(shipped), "measured for this model on a 2-core machine"
+    if n_calls == 0:
+        return None, "every response is cached"
+    if not rate:
+        return None, "no measured rate for this model yet; the progress bar shows the ETA"
+    return n_calls / rate, f"{n_calls} model calls at {rate:.2f}/s {source}"
+
+
+def _rates_path() -> Path:
+    return default_cache_dir() / "rates.json"
+
+
+def _load_rates() -> dict[str, float]:
+    try:
+        return json.loads(_rates_path().read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def save_rate(model: Model, suite: str, rate: float) -> None:
+    rates = _load_rates()
+    rates[_rate_key(model, suite)] = rate
+    try:
+        _rates_path().parent.mkdir(parents=True, exist_ok=True)
+        _rates_path().write_text(json.dumps(rates))
+    except OSError:
+        pass
+
+
+def fmt_duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"

@@ -1,0 +1,1 @@
+"""Scaling past one process: a Ray cluster of model replicas (extra `ray`)."""

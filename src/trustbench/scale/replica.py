@@ -1,0 +1,75 @@
+"""One model replica as a Ray actor: it serves the model over the OpenAI-compatible HTTP API on
+its node and tells the driver its URL. Serve specs:
+
+  local:smollm2 | local:PATH.gguf   the managed llama.cpp server (models/local.py)
+  fake:NAME?rate=R&latency=S        trustbench's fake chat server (tests and bench/), answering
+                                    at most R requests/s after S seconds
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from trustbench.errors import SpecError
+
+
+def parse_fake(spec: str) -> tuple[str, dict[str, float]]:
+    name, _, query = spec.removeprefix("fake:").partition("?")
+    try:
+        opts = {k: float(v) for k, v in parse_qsl(query, strict_parsing=bool(query))}
+    except ValueError:
+        raise SpecError(f"bad model spec {spec!r}: fake:NAME?rate=R&latency=S takes numbers") from None
+    unknown = set(opts) - {"rate", "latency"}
+    if not name or unknown:
+        raise SpecError(f"bad model spec {spec!r}: fake:NAME?rate=R&latency=S")
+    return name, opts
+
+
+class ReplicaServer:
+    """The actor body (wrapped with ray.remote by the pool). Restarted by Ray when it dies:
+    __init__ runs again and serves on a new port."""
+
+    def __init__(self, spec: str, host: str, threads: int, n_parallel: int):
+        self.spec = spec
+        self._server: Any = None
+        if spec.startswith("fake:"):
+            from trustbench.testing.fakeserver import FakeServer
+
+            _, opts = parse_fake(spec)
+            self._server = FakeServer(**opts).__enter__()
+            self._url = self._server.url
+        else:
+            from trustbench.models.local import smollm2_path, start_llama_server
+
+            rest = spec.removeprefix("local:")
+            gguf = smollm2_path() if rest == "smollm2" else __import__("pathlib").Path(rest).expanduser()
+            self._server, root = start_llama_server(gguf, spec, n_ctx=1024 * n_parallel, n_parallel=n_parallel,
+                                                    threads=threads, host=host)
+            self._wait_healthy(root)
+            self._url = f"{root}/v1"
+
+    @staticmethod
+    def _wait_healthy(root: str, timeout: float = 120.0) -> None:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{root}/health", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"llama.cpp server at {root} not healthy after {timeout:g}s")
+
+    def url(self) -> str:
+        return self._url
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def ping(self) -> bool:
+        return True
