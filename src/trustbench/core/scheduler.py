@@ -124,7 +124,10 @@ class Scheduler:
             start = time.monotonic()
             self.stats.calls += 1
             try:
-                result = await asyncio.wait_for(fn(), timeout=self.policy.timeout)
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                # (Ctrl-C) that races with the call's own timeout or completion, and the run goes on
+                async with asyncio.timeout(self.policy.timeout):
+                    result = await fn()
                 error = None
             except TimeoutError:
                 error = ModelError(f"timeout after {self.policy.timeout:g}s", transient=True)
