@@ -51,17 +51,27 @@ def test_ctrl_c_exits_130_and_the_rerun_resumes(tmp_path):
     cache = tmp_path / "c.sqlite"
     with FakeServer(latency=0.02) as s:
         args = run_args(s.url, data, tmp_path / "run", cache, "--tasks", "safety/misuse", "--concurrency", "2")
+        # A shell without job control starts background commands with SIGINT ignored, and Python
+        # keeps an inherited SIG_IGN (no KeyboardInterrupt): give the run the default disposition a
+        # terminal gives it, whatever started this test run.
         proc = subprocess.Popen([sys.executable, "-m", "trustbench.cli", *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 60
         while s.state.completed < 10 and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.005)
-        # Slow the server down so that the run cannot finish before the signal lands, even on a
-        # loaded machine (a 2 s run once completed between the check above and the signal).
-        s.state.latency = 5.0
+        # Slow the server down (below the run's 0.5 s request timeout) so that the run cannot finish
+        # before the signal lands, even on a loaded machine (a 2 s run once completed between the
+        # check above and the signal): the remaining ~190 calls now take about 30 s.
+        s.state.latency = 0.3
         assert proc.poll() is None and s.state.completed >= 10, "the run ended before it could be interrupted"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # say where it hangs: faulthandler prints every thread's stack
+            proc.send_signal(signal.SIGABRT)
+            out, err = proc.communicate(timeout=30)
+            raise AssertionError(f"no exit 30 s after Ctrl-C; stacks:\n{err[-6000:]}") from None
         s.state.latency = 0.02
         assert proc.returncode == 130, err
         assert "Traceback" not in err and "Unclosed" not in err
