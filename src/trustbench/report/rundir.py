@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from trustbench.errors import TrustbenchError
 from trustbench.records import Manifest, Results, Sample, describe_error
+
+T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass
@@ -89,22 +91,22 @@ def _read_json(path: Path) -> Any:
         raise TrustbenchError(f"{path}: invalid JSON ({e})") from None
 
 
-def _check_results(path: Path, results: Any) -> Results:
-    if not isinstance(results, dict):
-        raise TrustbenchError(f"{path}: malformed results (top level must be an object)")
+def _validated(path: Path, data: Any, model: type[T], what: str) -> T:
+    """`data` read from `path` as a `model` record, or a one-line error naming the file."""
+    if not isinstance(data, dict):
+        raise TrustbenchError(f"{path}: malformed {what} (top level must be an object)")
     try:
-        return Results.model_validate(results)
+        return model.model_validate(data)
     except ValidationError as e:
-        raise TrustbenchError(f"{path}: malformed results ({describe_error(e, 'results')})") from None
+        raise TrustbenchError(f"{path}: malformed {what} ({describe_error(e, what)})") from None
+
+
+def _check_results(path: Path, results: Any) -> Results:
+    return _validated(path, results, Results, "results")
 
 
 def _check_manifest(path: Path, manifest: Any) -> Manifest:
-    if not isinstance(manifest, dict):
-        raise TrustbenchError(f"{path}: malformed manifest (top level must be an object)")
-    try:
-        return Manifest.model_validate(manifest)
-    except ValidationError as e:
-        raise TrustbenchError(f"{path}: malformed manifest ({describe_error(e, 'manifest')})") from None
+    return _validated(path, manifest, Manifest, "manifest")
 
 
 def load_run(run_dir: Path | str) -> RunData:
