@@ -1,10 +1,11 @@
 """Generate step: every planned request answered from the cache or by the model (scheduled,
-retried), each response committed to the cache the moment it arrives."""
+retried), each response committed to the cache the moment it arrives, and reported to
+`on_resolved` (the pipeline that judges and scores tasks while the others generate)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +26,27 @@ class NoProgress:
         pass
 
 
+class LateProgress:
+    """Progress held until the display exists (`attach`), then forwarded: generation starts
+    while the judges load, before the first line and the progress bar are shown."""
+
+    def __init__(self) -> None:
+        self.held: list[dict[str, Any]] = []
+        self.sink: ProgressSink | None = None
+
+    def advance(self, *, failed: bool = False, hit: bool = False, n: int = 1) -> None:
+        if self.sink is None:
+            self.held.append({"failed": failed, "hit": hit, "n": n})
+        else:
+            self.sink.advance(failed=failed, hit=hit, n=n)
+
+    def attach(self, sink: ProgressSink) -> None:
+        for kw in self.held:
+            sink.advance(**kw)
+        self.held.clear()
+        self.sink = sink
+
+
 @dataclass
 class Generation:
     """Responses by cache key (from cache or model), errors by key, the keys fetched now, and
@@ -42,8 +64,13 @@ async def generate(
     cache: Cache,
     scheduler: Scheduler,
     progress: ProgressSink | None = None,
+    on_resolved: Callable[[str, Generation], None] | None = None,
 ) -> Generation:
+    """Every planned request answered (or failed); `on_resolved(key, generation)` is called once
+    per cache key as soon as its response (or error) is in the returned Generation: at once for
+    cache hits, then as each call ends."""
     progress = progress or NoProgress()
+    resolved = on_resolved or (lambda key, gen: None)
     unique: dict[str, Planned] = {}
     for p in planned:
         unique.setdefault(p.key, p)
@@ -52,6 +79,8 @@ async def generate(
     progress.advance(hit=True, n=hits)
     out = Generation(stored, cache_hits=hits)
     todo = [p for k, p in unique.items() if k not in stored]
+    for k in list(stored):
+        resolved(k, out)
     dupes: dict[str, int] = {}
     for p in planned:
         if p.key not in stored:
@@ -63,12 +92,14 @@ async def generate(
         except ModelError as e:
             out.errors[p.key] = e.reason
             progress.advance(failed=True, n=dupes[p.key])
+            resolved(p.key, out)
             return
         out.fresh.add(p.key)
         value = {"text": completion.text, "finish_reason": completion.finish_reason}
         cache.put(p.key, value)
         stored[p.key] = value
         progress.advance(n=dupes[p.key])
+        resolved(p.key, out)
 
     tasks = [asyncio.ensure_future(one(p)) for p in todo]
     try:

@@ -1,8 +1,10 @@
 """The run pipeline: plan -> generate (cached, scheduled) -> judge -> score -> write.
 
 Each step lives in its own module (plan.py, generate.py, judge_step.py, score_step.py,
-write.py); this module wires them together. The caller owns the progress display (a factory
-passed as `progress`) and the report (the CLI and `trustbench.api` render it).
+write.py); this module wires them together, with pipeline.py judging and scoring each task
+while the model still answers the others. The caller owns the progress display (a factory
+passed as `progress`) and the report (the CLI and `trustbench.api` render it). What judging and
+scoring alone need (numpy, the scorers' intervals) is imported during generation.
 """
 
 from __future__ import annotations
@@ -13,16 +15,15 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 from trustbench.engine.config import RunConfig, RunResult, open_cache
-from trustbench.engine.generate import Generation, ProgressSink, generate
-from trustbench.engine.judge_step import judge
+from trustbench.engine.generate import Generation, LateProgress, ProgressSink, generate
 from trustbench.engine.judging import JudgeSet
 from trustbench.engine.plan import Planned, gen_params, load_datasets, plan, select_records, suite_meta
 from trustbench.engine.rates import estimate_seconds, save_rate
 from trustbench.engine.rundir import RunWriter
 from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
-from trustbench.engine.score_step import score, score_task
 from trustbench.engine.write import build_manifest, default_out_dir, results_doc, scrub_argv, write_run
 from trustbench.errors import TrustbenchError
 from trustbench.models.base import Model
@@ -31,6 +32,14 @@ __all__ = [
     "Generation", "Planned", "RunConfig", "RunResult", "build_judges", "default_out_dir", "estimate_seconds",
     "gen_params", "generate", "plan", "run", "run_async", "score_task", "select_records", "suite_meta",
 ]
+
+
+def __getattr__(name: str):
+    if name == "score_task":  # imported when asked for: it brings numpy
+        from trustbench.engine.score_step import score_task
+
+        return score_task
+    raise AttributeError(name)
 _scrub_argv = scrub_argv  # the name the secrets test imports
 
 ProgressFactory = Callable[[int, int], AbstractContextManager[ProgressSink]]  # (items, fresh calls)
@@ -74,6 +83,9 @@ async def run_async(
     say: Callable[[str], None] = print,
     progress: ProgressFactory | None = None,
 ) -> RunResult:
+    """The run. Model calls start as soon as the plan and --max-cost allow; the judges load while
+    the first requests are out. A bad judge option stops the run before its first line is said
+    and its directory written (calls already answered stay cached, as after Ctrl-C)."""
     tasks, root, datasets = load_datasets(cfg)
     if model is None:
         model = load_run_model(cfg)
@@ -83,48 +95,78 @@ async def run_async(
     n_unique = len({p.key for p in planned})
     n_new = n_unique - len(cache.get_many([p.key for p in planned]))
     seconds, why = estimate_seconds(model, cfg.suite, n_new)
-    judges = build_judges(cfg, cache)  # a bad judge option fails before anything is said or written
+    from trustbench.engine.pipeline import Pipeline
     from trustbench.engine.preflight import first_line_or_refuse
 
     shard = f" [shard {cfg.shard}]" if cfg.shard else ""
-    say(first_line_or_refuse(planned, cache, cfg, seconds, why) + shard)  # raises above --max-cost
-    writer = RunWriter(out_dir)  # fails early on an unwritable directory
-    manifest = build_manifest(cfg, out_dir, root, datasets, model, judges)
-    writer.write_manifest(manifest)
+    first_line = first_line_or_refuse(planned, cache, cfg, seconds, why) + shard  # raises above --max-cost
     scheduler = make_scheduler(cfg)
-    t0 = time.monotonic()
     batch_api = getattr(model, "batch_api", False)
-    from trustbench.engine.warmup import start_warmup
+    beside_model = cfg.model.partition(":")[0] in ("local", "hf") or cfg.ray is not None
+    judge_error: dict[str, Any] = {}
 
-    warm = start_warmup(judges, datasets, cfg.report, cfg.model)  # overlaps judge and report loading with generation
-    with progress(len(planned), n_new) if progress else contextlib.nullcontext() as sink:
-        if n_new:
-            async with model:
-                manifest["model"]["info"] = model.info()
-                if batch_api:
-                    from trustbench.engine.batch_step import generate_batch
+    def score_one(jt: Any) -> Any:
+        from trustbench.engine.score_step import score_one
 
-                    gen = await generate_batch(planned, model, cache, out_dir, sink, say)  # type: ignore[arg-type]
-                else:
-                    gen = await generate(planned, model, cache, scheduler, sink)
-        else:
-            manifest["model"]["info"] = model.info()
-            gen = await generate(planned, model, cache, scheduler, sink)
-    gen_seconds = time.monotonic() - t0
-    replica_stats = getattr(model, "replica_stats", None)
-    if replica_stats is not None:
-        manifest["replicas"] = cfg.replicas
-        manifest["replica_stats"] = replica_stats()
-    calls = len(gen.fresh)
-    if calls and gen_seconds > 0 and not batch_api:  # a batch's turnaround is no request rate
-        save_rate(model, cfg.suite, calls / gen_seconds)
+        return score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error)
 
-    await asyncio.to_thread(warm.join)
+    pipe = Pipeline(tasks, planned, score_one, early=not beside_model)
+    relay = LateProgress()
+    info: dict[str, Any] = {}
+
+    async def generation() -> Generation:
+        if not n_new:
+            info["model"] = model.info()
+            return await generate(planned, model, cache, scheduler, relay, pipe.resolved)
+        async with model:
+            info["model"] = model.info()
+            if batch_api:
+                from trustbench.engine.batch_step import generate_batch
+
+                return await generate_batch(planned, model, cache, out_dir, relay, say)  # type: ignore[arg-type]
+            return await generate(planned, model, cache, scheduler, relay, pipe.resolved)
+
+    t0 = time.monotonic()
+    gen_task: asyncio.Future[Generation] | None = None
     try:
-        judged = await judge(tasks, planned, gen, judges)
+        if not batch_api:  # a batch job's own messages come after the first line
+            gen_task = asyncio.ensure_future(generation())
+        judges = await asyncio.to_thread(build_judges, cfg, cache)
+        try:
+            say(first_line)
+            writer = RunWriter(out_dir)  # fails early on an unwritable directory
+            manifest = build_manifest(cfg, out_dir, root, datasets, model, judges)
+            writer.write_manifest(manifest)
+            from trustbench.engine.warmup import start_warmup
+
+            warm = start_warmup(judges, datasets, cfg.report, cfg.model)  # judge and report loading overlap generation
+            judge_error.update(judges.error_rates())
+            pipe.start(judges, ready=asyncio.ensure_future(asyncio.to_thread(warm.join)))
+            with progress(len(planned), n_new) if progress else contextlib.nullcontext() as sink:
+                if sink is not None:
+                    relay.attach(sink)
+                gen = await (gen_task if gen_task is not None else generation())
+            gen_seconds = time.monotonic() - t0
+            manifest["model"]["info"] = info.get("model")
+            replica_stats = getattr(model, "replica_stats", None)
+            if replica_stats is not None:
+                manifest["replicas"] = cfg.replicas
+                manifest["replica_stats"] = replica_stats()
+            calls = len(gen.fresh)
+            if calls and gen_seconds > 0 and not batch_api:  # a batch's turnaround is no request rate
+                save_rate(model, cfg.suite, calls / gen_seconds)
+            parts = await pipe.finish(gen)
+        finally:
+            await pipe.aclose()
+            await judges.aclose()
     finally:
-        await judges.aclose()
-    scored = score(judged, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judges.error_rates())
+        if gen_task is not None and not gen_task.done():  # a judge failed to load, or Ctrl-C
+            gen_task.cancel()
+            await asyncio.gather(gen_task, return_exceptions=True)
+    from trustbench.engine.score_step import assemble
+
+    judged = [jt for jt, _ in parts]
+    scored = assemble([s for _, s in parts])
     samples = scored.samples
     failed = sum(1 for s in samples if s["response"] is None)
     first_error = next((f"{s['task']} {s['id']}: {s['error']}" for s in samples if s["response"] is None), None)

@@ -20,29 +20,49 @@ class Scored:
     samples: list[dict[str, Any]]  # samples.jsonl lines
 
 
+@dataclass
+class ScoredTask:
+    """One task's score, its results.json entry and its sample lines (with scores)."""
+
+    task: Task
+    score: TaskScore
+    entry: dict[str, Any]
+    samples: list[dict[str, Any]]
+
+
 def score_task(task: Task, items: list[Item], mode: str, *, seed: int, n_boot: int,
                judge_error: dict[str, Any]) -> TaskScore:
     score = task.score(items, mode)  # type: ignore[arg-type]
     return attach_intervals(task, items, score, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)  # type: ignore[arg-type]
 
 
+def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error: dict[str, Any]) -> ScoredTask:
+    """Score one judged task (a task's score depends on its own items only)."""
+    task, items = jt.task, jt.items
+    s = score_task(task, items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)
+    entry = {
+        "dimension": task.dimension,
+        "description": task.description,
+        "n_items": len(items),
+        "n_failed": sum(1 for it in items if it.response is None),
+        "metrics": {k: m.to_dict() for k, m in s.metrics.items()},
+    }
+    samples = []
+    for it, line in zip(items, jt.lines, strict=True):
+        cached = line.get("cached")
+        samples.append({**{k: v for k, v in line.items() if k != "cached"},
+                        "score": s.per_item.get(it.id, {}), "cached": cached})
+    return ScoredTask(task, s, entry, samples)
+
+
+def assemble(parts: Sequence[ScoredTask]) -> Scored:
+    """The run's Scored from its tasks' scores, in the given (task) order."""
+    return Scored(
+        {p.task.name: p.entry for p in parts},
+        dimension_summary({p.task.name: (p.task, p.score) for p in parts}),
+        [s for p in parts for s in p.samples],
+    )
+
+
 def score(judged: Sequence[JudgedTask], mode: str, *, seed: int, n_boot: int, judge_error: dict[str, Any]) -> Scored:
-    results_tasks: dict[str, Any] = {}
-    scored: dict[str, tuple[Task, TaskScore]] = {}
-    samples: list[dict[str, Any]] = []
-    for jt in judged:
-        task, items = jt.task, jt.items
-        s = score_task(task, items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)
-        scored[task.name] = (task, s)
-        results_tasks[task.name] = {
-            "dimension": task.dimension,
-            "description": task.description,
-            "n_items": len(items),
-            "n_failed": sum(1 for it in items if it.response is None),
-            "metrics": {k: m.to_dict() for k, m in s.metrics.items()},
-        }
-        for it, line in zip(items, jt.lines, strict=True):
-            cached = line.get("cached")
-            samples.append({**{k: v for k, v in line.items() if k != "cached"},
-                            "score": s.per_item.get(it.id, {}), "cached": cached})
-    return Scored(results_tasks, dimension_summary(scored), samples)
+    return assemble([score_one(jt, mode, seed=seed, n_boot=n_boot, judge_error=judge_error) for jt in judged])

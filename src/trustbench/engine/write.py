@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trustbench import __version__
 from trustbench.data.loader import TaskData
@@ -15,8 +15,10 @@ from trustbench.engine.config import RunConfig
 from trustbench.engine.judge_step import JudgedTask
 from trustbench.engine.plan import gen_params, suite_version
 from trustbench.engine.rundir import RunWriter, atomic_write
-from trustbench.engine.score_step import Scored
 from trustbench.models.base import Model
+
+if TYPE_CHECKING:  # the score step brings numpy, which a run imports during generation
+    from trustbench.engine.score_step import Scored
 
 SHARD_ITEMS = "shard_items.jsonl"
 

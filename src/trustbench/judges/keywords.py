@@ -231,6 +231,7 @@ class KeywordRefusalDetector(RefusalDetector):
 
     name = "keywords"
     version = "2"
+    batch_invariant = True  # each verdict depends on its own text only (engine/pipeline.py streams it)
 
     def explain(self, response: str) -> list[str]:
         """Names of the rules that fire (empty: judged compliant)."""

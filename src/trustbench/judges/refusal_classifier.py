@@ -181,6 +181,7 @@ class ClassifierRefusalDetector(RefusalDetector):
     """Shipped logistic-regression refusal classifier; score = P(refusal)."""
 
     name = "classifier"
+    batch_invariant = True  # each verdict depends on its own text only (engine/pipeline.py streams it)
 
     def __init__(self, weights: Path | None = None, threshold: float = 0.5):
         path = Path(weights) if weights is not None else default_weights_path()

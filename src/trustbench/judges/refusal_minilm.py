@@ -146,6 +146,7 @@ class MiniLMRefusalDetector(NgramRefusalDetector):
     """Frozen all-MiniLM-L6-v2 + n-gram features, shipped logistic-regression head; score = P(refusal)."""
 
     name = "minilm"
+    batch_invariant = False  # transformer batches pad to their longest text: judged after generation
     FORMAT = FORMAT
     HEAD = HEAD_NAME
     VERSION_PREFIX = "minilm-lr"

@@ -115,6 +115,7 @@ class NgramRefusalDetector(RefusalDetector):
     `extra_logits`."""
 
     name = "ngram"
+    batch_invariant = True  # each verdict depends on its own text only (engine/pipeline.py streams it)
     FORMAT = FORMAT
     HEAD = HEAD_NAME
     VERSION_PREFIX = "ngram-lr"

@@ -80,6 +80,7 @@ class OfflineToxicity(ToxicityScorer):
     pure Python: neither torch nor scikit-learn is needed at run time)."""
 
     name = "static-minilm-tfidf-logreg-tox"
+    batch_invariant = True  # each score depends on its own text only (engine/pipeline.py streams it)
 
     def __init__(self, weights: str | Path = WEIGHTS, *, tokenizer: Any = None, cache: Cache | None = None):
         try:
