@@ -56,8 +56,17 @@ class RunWriter:
         atomic_write(self.dir / "results.json", json.dumps(record.dump(), indent=2, ensure_ascii=False, default=str))
 
     def write_samples(self, samples: Iterable[Sample | dict[str, Any]]) -> None:
-        lines = (json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) for s in samples)
-        atomic_write(self.dir / "samples.jsonl", "".join(line + "\n" for line in lines))
+        self.write_sample_text(sample_text(samples))
+
+    def write_sample_text(self, text: str) -> None:
+        """samples.jsonl from lines `sample_text` made (a run makes each task's while others generate)."""
+        atomic_write(self.dir / "samples.jsonl", text)
+
+
+def sample_text(samples: Iterable[Sample | dict[str, Any]]) -> str:
+    """samples.jsonl lines (checked as trustbench.records.Sample), each ending in a newline."""
+    lines = (json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) for s in samples)
+    return "".join(line + "\n" for line in lines)
 
 
 def read_json(path: Path) -> Any:

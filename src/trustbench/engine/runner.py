@@ -105,10 +105,13 @@ async def run_async(
     beside_model = cfg.model.partition(":")[0] in ("local", "hf") or cfg.ray is not None
     judge_error: dict[str, Any] = {}
 
-    def score_one(jt: Any) -> Any:
+    def score_one(jt: Any) -> Any:  # in a worker thread, while other tasks may still generate
+        from trustbench.engine.rundir import sample_text
         from trustbench.engine.score_step import score_one
 
-        return score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error)
+        scored = score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error)
+        scored.sample_text = sample_text(scored.samples)
+        return scored
 
     pipe = Pipeline(tasks, planned, score_one, early=not beside_model)
     relay = LateProgress()

@@ -18,6 +18,7 @@ class Scored:
     tasks: dict[str, Any]  # results.json "tasks"
     dimensions: dict[str, Any]  # results.json "dimensions"
     samples: list[dict[str, Any]]  # samples.jsonl lines
+    sample_text: str | None = None  # the same lines serialised (engine.rundir.sample_text), where made early
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ScoredTask:
     score: TaskScore
     entry: dict[str, Any]
     samples: list[dict[str, Any]]
+    sample_text: str | None = None
 
 
 def score_task(task: Task, items: list[Item], mode: str, *, seed: int, n_boot: int,
@@ -57,10 +59,12 @@ def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error:
 
 def assemble(parts: Sequence[ScoredTask]) -> Scored:
     """The run's Scored from its tasks' scores, in the given (task) order."""
+    texts = [p.sample_text for p in parts]
     return Scored(
         {p.task.name: p.entry for p in parts},
         dimension_summary({p.task.name: (p.task, p.score) for p in parts}),
         [s for p in parts for s in p.samples],
+        "".join(texts) if all(t is not None for t in texts) else None,  # type: ignore[arg-type]
     )
 
 

@@ -72,7 +72,10 @@ def write_run(writer: RunWriter, manifest: dict[str, Any], results: dict[str, An
               judged: Sequence[JudgedTask] | None = None) -> None:
     """samples, results, then the manifest (its ended_at marks a complete run directory)."""
     manifest["ended_at"] = now()
-    writer.write_samples(scored.samples)
+    if scored.sample_text is not None:
+        writer.write_sample_text(scored.sample_text)
+    else:
+        writer.write_samples(scored.samples)
     writer.write_results(results)
     if judged is not None:
         write_shard_items(writer.dir / SHARD_ITEMS, judged)

@@ -127,7 +127,12 @@ def task_rows(run: RunData) -> list[dict[str, Any]]:
     return rows
 
 
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
 def _short(v: Any) -> str:
+    if v is None or v is True or v is False:  # the common verdicts, as json.dumps writes them
+        return _LITERALS[v]
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, list):
