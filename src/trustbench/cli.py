@@ -15,7 +15,7 @@ from rich.markup import escape
 from trustbench.cli_console import console, err_console, friendly, one_line
 from trustbench.cli_judge import judge_app
 from trustbench.errors import TrustbenchError
-from trustbench.judges.refusal import DEFAULT_DETECTOR
+from trustbench.judges import DEFAULT_DETECTOR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Trustworthiness evaluation of LLMs.")
 data_app = typer.Typer(add_completion=False, help="Get and check datasets.")

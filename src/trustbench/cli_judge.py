@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from trustbench.cli_console import console, friendly, one_line
-from trustbench.judges.refusal import DEFAULT_DETECTOR
+from trustbench.judges import DEFAULT_DETECTOR
 
 judge_app = typer.Typer(add_completion=False, help="Run a judge on its own.")
 

@@ -12,7 +12,7 @@ from typing import Any
 from trustbench.core.cache import Cache
 from trustbench.data.loader import MAX_PROMPT_CHARS, MAX_RECORD_CHARS
 from trustbench.errors import TrustbenchError
-from trustbench.judges.refusal import DEFAULT_DETECTOR
+from trustbench.judges import DEFAULT_DETECTOR
 from trustbench.tasks.base import SCORING_MODES
 
 

@@ -9,10 +9,12 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trustbench.errors import TrustbenchError
-from trustbench.records import Manifest, Results, Sample
+
+if TYPE_CHECKING:  # the records' pydantic models are built when first written (during generation)
+    from trustbench.records import Manifest, Results, Sample
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -48,10 +50,14 @@ class RunWriter:
             raise TrustbenchError(f"--out {self.dir}: directory is not writable")
 
     def write_manifest(self, manifest: Manifest | dict[str, Any]) -> None:
+        from trustbench.records import Manifest
+
         record = Manifest.model_validate(manifest)
         atomic_write(self.dir / "manifest.json", json.dumps(record.dump(), indent=2, ensure_ascii=False, default=str))
 
     def write_results(self, results: Results | dict[str, Any]) -> None:
+        from trustbench.records import Results
+
         record = Results.model_validate(results)
         atomic_write(self.dir / "results.json", json.dumps(record.dump(), indent=2, ensure_ascii=False, default=str))
 
@@ -65,6 +71,8 @@ class RunWriter:
 
 def sample_text(samples: Iterable[Sample | dict[str, Any]]) -> str:
     """samples.jsonl lines (checked as trustbench.records.Sample), each ending in a newline."""
+    from trustbench.records import Sample
+
     lines = (json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) for s in samples)
     return "".join(line + "\n" for line in lines)
 

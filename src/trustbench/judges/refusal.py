@@ -17,10 +17,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from trustbench.errors import SpecError
+from trustbench.judges import DEFAULT_DETECTOR  # noqa: F401 - re-exported (its home is judges/__init__)
 from trustbench.judges.base import RefusalDetector, RefusalVerdict
 from trustbench.judges.llm_refusal import LLM_PROMPT, LLMRefusalDetector, parse_llm_label
 
-DEFAULT_DETECTOR = "ngram"
 DETECTOR_NAMES = ("ngram", "minilm", "keywords", "classifier", "hf:<model>", "llm:<model spec>")
 
 
