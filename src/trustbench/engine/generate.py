@@ -1,10 +1,12 @@
 """Generate step: every planned request answered from the cache or by the model (scheduled,
-retried), each response committed to the cache the moment it arrives, and reported to
-`on_resolved` (the pipeline that judges and scores tasks while the others generate)."""
+retried), each response committed to the cache the moment it arrives (by one writer thread, so
+the event loop never waits on the disk), and reported to `on_resolved` (the pipeline that judges
+and scores tasks while the others generate)."""
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -86,6 +88,9 @@ async def generate(
         if p.key not in stored:
             dupes[p.key] = dupes.get(p.key, 0) + 1
 
+    writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="trustbench-cache")
+    loop = asyncio.get_running_loop()
+
     async def one(p: Planned) -> None:
         try:
             completion = await scheduler.call(lambda: model.complete(p.messages, p.params))
@@ -96,7 +101,7 @@ async def generate(
             return
         out.fresh.add(p.key)
         value = {"text": completion.text, "finish_reason": completion.finish_reason}
-        cache.put(p.key, value)
+        await loop.run_in_executor(writer, cache.put, p.key, value)  # committed before the item counts as done
         stored[p.key] = value
         progress.advance(n=dupes[p.key])
         resolved(p.key, out)
@@ -109,4 +114,6 @@ async def generate(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+    finally:
+        writer.shutdown(wait=True)  # responses already received are committed, also on Ctrl-C
     return out

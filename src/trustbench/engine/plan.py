@@ -137,11 +137,12 @@ def plan(datasets: Sequence[TaskData], model: Model, cfg: RunConfig) -> list[Pla
     out: list[Planned] = []
     for data in datasets:
         params = gen_params(data.task, cfg)
+        params_dict = params.to_dict()
         for i in run_indices(data, cfg):
             rec = data.records[i]
             msgs = data.task.messages(rec)
             if cfg.system_prompt:
                 msgs = [{"role": "system", "content": cfg.system_prompt}, *msgs]
-            key = cache_key("gen", identity, params.to_dict(), msgs)
+            key = cache_key("gen", identity, params_dict, msgs)
             out.append(Planned(data.task, i, rec, data.task.item_id(rec, i), msgs, params, key))
     return out
