@@ -99,6 +99,22 @@ class Cache:
                 raise TrustbenchError(f"cache {self.path}: write failed ({e})") from None
             self.writes += 1
 
+    def put_many(self, rows: list[tuple[str, dict[str, Any]]], kind: str = "model") -> None:
+        """Insert (key, value) rows in one transaction: one commit for a judge's batch of answers."""
+        if not rows:
+            return
+        now = time.time()
+        data = [(k, kind, json.dumps(v, ensure_ascii=False), now) for k, v in rows]
+        with self._lock:
+            try:
+                with self._db:  # one transaction (the connection is otherwise in autocommit)
+                    self._db.execute("BEGIN")
+                    self._db.executemany(
+                        "INSERT OR REPLACE INTO responses (key, kind, value, created) VALUES (?, ?, ?, ?)", data)
+            except sqlite3.OperationalError as e:
+                raise TrustbenchError(f"cache {self.path}: write failed ({e})") from None
+            self.writes += len(data)
+
     def count(self) -> int:
         with self._lock:
             return self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]

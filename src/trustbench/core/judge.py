@@ -250,11 +250,14 @@ class CachedJudge:
                     return
             if len(out) != len(batch):
                 raise RuntimeError(f"judge {self.judge.name}: {len(out)} answers for {len(batch)} queries")
+            rows = []
             for i, rec in zip(batch, out, strict=True):
                 records[i] = rec
                 k = keys[i]
                 if k is not None and self.cache is not None and self._keep(rec):
-                    self.cache.put(k, dict(rec), kind=kind)
+                    rows.append((k, dict(rec)))
+            if rows and self.cache is not None:
+                self.cache.put_many(rows, kind=kind)  # the batch's answers in one commit
 
         tasks = [asyncio.ensure_future(one(b)) for b in batches]
         try:
