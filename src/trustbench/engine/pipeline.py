@@ -6,7 +6,8 @@ Generation waits on the model; the process is mostly idle. The pipeline uses tha
   depend on the other texts in its batch (`streams`); the verdicts are kept by query;
 - once every request of a task has its response (or error), the task is judged (the judge step
   as after generation, the streamed kinds answered from the kept verdicts, the others asked now)
-  and scored with its intervals in a worker thread.
+  and scored with its intervals off the event loop (`score_fn`: a worker thread, or for a large
+  task the forked scoring process of engine/score_worker.py).
 
 After the last response only the last chunk of texts and the tasks not finished yet remain. The
 results are the same as judging and scoring after generation: the same judge step and scorer run
@@ -120,7 +121,7 @@ class TaskJudges:
         return getattr(self._judges, name)
 
 
-ScoreFn = Callable[[JudgedTask], Any]
+ScoreFn = Callable[[JudgedTask], Awaitable[Any]]  # scores a judged task (off the event loop)
 
 
 class Pipeline:
@@ -191,7 +192,7 @@ class Pipeline:
         assert self.judges is not None
         view = TaskJudges(self.judges, self.kinds)
         [jt] = await judge([task], self.by_task[task.name], gen, view)  # type: ignore[arg-type]
-        return jt, view.errors, await asyncio.to_thread(self.score_fn, jt)
+        return jt, view.errors, await self.score_fn(jt)
 
     async def finish(self, gen: Generation) -> list[tuple[JudgedTask, Any]]:
         """Every task judged and scored (those not started yet start now), in task order; judge

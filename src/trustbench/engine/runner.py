@@ -23,6 +23,7 @@ from trustbench.engine.judging import JudgeSet
 from trustbench.engine.plan import Planned, gen_params, load_datasets, plan, select_records, suite_meta
 from trustbench.engine.rates import estimate_seconds, save_rate
 from trustbench.engine.rundir import RunWriter
+from trustbench.engine.score_worker import ScoreWorker
 from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.engine.write import build_manifest, default_out_dir, results_doc, scrub_argv, write_run
 from trustbench.errors import TrustbenchError
@@ -68,6 +69,12 @@ def load_run_model(cfg: RunConfig) -> Model:
     return load_model(cfg.model, base_url=cfg.base_url)
 
 
+def overlaps_generation(cfg: RunConfig) -> bool:
+    """Whether judging and scoring run while the model generates: not beside a model on this
+    machine (llama.cpp, transformers, Ray replicas keep its cores busy)."""
+    return cfg.model.partition(":")[0] not in ("local", "hf") and cfg.ray is None
+
+
 def make_scheduler(cfg: RunConfig) -> Scheduler:
     limiter = AdaptiveLimiter(
         initial=cfg.concurrency or 8,
@@ -102,18 +109,28 @@ async def run_async(
     first_line = first_line_or_refuse(planned, cache, cfg, seconds, why) + shard  # raises above --max-cost
     scheduler = make_scheduler(cfg)
     batch_api = getattr(model, "batch_api", False)
-    beside_model = cfg.model.partition(":")[0] in ("local", "hf") or cfg.ray is not None
     judge_error: dict[str, Any] = {}
 
-    def score_one(jt: Any) -> Any:  # in a worker thread, while other tasks may still generate
+    worker: ScoreWorker | None = None
+
+    def scored(jt: Any, score: Any) -> Any:  # in a worker thread, while other tasks may still generate
         from trustbench.engine.rundir import sample_text
         from trustbench.engine.score_step import score_one
 
-        scored = score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error)
-        scored.sample_text = sample_text(scored.samples)
-        return scored
+        out = score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error, score=score)
+        out.sample_text = sample_text(out.samples)
+        return out
 
-    pipe = Pipeline(tasks, planned, score_one, early=not beside_model)
+    async def score_one(jt: Any) -> Any:
+        score = None
+        if worker is not None and ScoreWorker.wants(len(jt.items), cfg.n_boot):
+            score = await worker.score(jt.task, jt.items, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot,
+                                       judge_error=judge_error)
+        return await asyncio.to_thread(scored, jt, score)
+
+    pipe = Pipeline(tasks, planned, score_one, early=overlaps_generation(cfg))
+    if pipe.early and any(ScoreWorker.wants(len(ps), cfg.n_boot) for ps in pipe.by_task.values()):
+        worker = ScoreWorker(tasks)  # forked now: before threads, the HTTP session and numpy exist
     relay = LateProgress()
     info: dict[str, Any] = {}
 
@@ -162,10 +179,16 @@ async def run_async(
         finally:
             await pipe.aclose()
             await judges.aclose()
+    except BaseException:
+        if worker is not None:
+            worker.close(abort=True)
+        raise
     finally:
         if gen_task is not None and not gen_task.done():  # a judge failed to load, or Ctrl-C
             gen_task.cancel()
             await asyncio.gather(gen_task, return_exceptions=True)
+        if worker is not None:
+            worker.close()
     from trustbench.engine.score_step import assemble
 
     judged = [jt for jt, _ in parts]

@@ -38,10 +38,12 @@ def score_task(task: Task, items: list[Item], mode: str, *, seed: int, n_boot: i
     return attach_intervals(task, items, score, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)  # type: ignore[arg-type]
 
 
-def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error: dict[str, Any]) -> ScoredTask:
-    """Score one judged task (a task's score depends on its own items only)."""
+def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error: dict[str, Any],
+              score: TaskScore | None = None) -> ScoredTask:
+    """Score one judged task (a task's score depends on its own items only); `score`: its
+    `score_task` result when already computed (engine.score_worker)."""
     task, items = jt.task, jt.items
-    s = score_task(task, items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)
+    s = score if score is not None else score_task(task, items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)
     entry = {
         "dimension": task.dimension,
         "description": task.description,
