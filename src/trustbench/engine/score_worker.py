@@ -26,7 +26,10 @@ MIN_WORK = 100_000  # items x bootstrap resamples from which a task is worth sen
 
 
 def _serve(conn: Any, tasks: dict[str, Task]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the worker
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the worker (Ctrl-C reaches both)
+    except ValueError:  # forked from a thread other than the main one: the parent still kills it
+        pass
     try:
         from trustbench.engine.score_step import score_task  # numpy and the interval code, before the first job
     except BaseException as e:  # noqa: BLE001
