@@ -113,7 +113,7 @@ async def run_async(
 
     worker: ScoreWorker | None = None
 
-    def scored(jt: Any, score: Any) -> Any:  # in a worker thread, while other tasks may still generate
+    def finish_score(jt: Any, score: Any) -> Any:  # in a worker thread, while other tasks may still generate
         from trustbench.engine.rundir import sample_text
         from trustbench.engine.score_step import score_one
 
@@ -126,7 +126,7 @@ async def run_async(
         if worker is not None and ScoreWorker.wants(len(jt.items), cfg.n_boot):
             score = await worker.score(jt.task, jt.items, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot,
                                        judge_error=judge_error)
-        return await asyncio.to_thread(scored, jt, score)
+        return await asyncio.to_thread(finish_score, jt, score)
 
     pipe = Pipeline(tasks, planned, score_one, early=overlaps_generation(cfg))
     if pipe.early and any(ScoreWorker.wants(len(ps), cfg.n_boot) for ps in pipe.by_task.values()):
