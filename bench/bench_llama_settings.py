@@ -19,7 +19,7 @@ import time
 
 from trustbench.data.loader import load_task_data, suite_root
 from trustbench.engine.runner import RunConfig, gen_params
-from trustbench.engine.scheduler import AdaptiveLimiter, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, Scheduler
 from trustbench.models.local import LocalLlamaModel, smollm2_path
 from trustbench.tasks.registry import select_tasks
 
