@@ -86,4 +86,4 @@ class Scorable(Protocol):
     dimension: str
     score: Callable[[Sequence[Item], ScoringMode], TaskScore]
     unit: Callable[[Mapping[str, Any], int], str] | None
-    unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None
+    unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None  # only for a scorer that is not a SplitScorer
