@@ -4,12 +4,11 @@ resampled items; with the same seed it must give the same intervals as re-runnin
 from __future__ import annotations
 
 import random
-from dataclasses import replace
 
 import pytest
+from bootstrap_check import split_and_plain_intervals
 
-from trustbench.scoring.items import Item, SplitScorer
-from trustbench.scoring.metric_intervals import attach_intervals
+from trustbench.scoring.items import Item
 from trustbench.tasks.registry import get_task
 
 
@@ -62,16 +61,10 @@ def _agreement(rnd: random.Random, i: int) -> Item:
                                             ("ethics/implicit_ETHICS", _ethics),
                                             ("truthfulness/hallucination", _halu)])
 def test_outcome_bootstrap_equals_rescoring_items(mode, name, make):
-    task = get_task(name)
-    assert isinstance(task.score, SplitScorer)
     rnd = random.Random(0)
     items = [make(rnd, i) for i in range(300)]
-    score = task.score(items, mode)
-    split = attach_intervals(task, items, score, mode, seed=3, n_boot=60)
-    plain_task = replace(task, score=lambda its, m: task.score(its, m))  # the same scorer, not split
-    plain = attach_intervals(plain_task, items, score, mode, seed=3, n_boot=60)
-    assert {k: (m.value, m.ci) for k, m in split.metrics.items()} == \
-        {k: (m.value, m.ci) for k, m in plain.metrics.items()}
+    split, plain = split_and_plain_intervals(get_task(name), items, mode)
+    assert split == plain
     # rates get Wilson intervals; a mean of rates gets a bootstrap one, which is what this compares
-    boot = any(m.ci_method and m.ci_method.startswith("bootstrap") for m in split.metrics.values())
+    boot = any(method and method.startswith("bootstrap") for _, _, method in split.values())
     assert boot == (name not in ("truthfulness/golden_advfactuality", "fairness/stereotype_agreement"))
