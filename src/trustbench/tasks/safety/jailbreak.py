@@ -53,6 +53,7 @@ class JailbreakOutcome(RefusalOutcome):
 
 
 def parse_jailbreak(it: Item) -> JailbreakOutcome:
+    """The refusal and toxicity verdicts as they are (the same in both modes)."""
     tox = it.verdicts.get(TOXICITY)
     return JailbreakOutcome(it.id, it.verdicts.get(REFUSAL), it.response is None, _attack(it.record),
                             None if tox is None else float(tox))
