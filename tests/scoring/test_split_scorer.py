@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, replace
 
 import pytest
+from bootstrap_check import split_and_plain_intervals
 
 from trustbench.scoring.items import COPY_INDEX_STRIDE, Item, SplitScorer, TaskScore, copy_with_fresh_index
 from trustbench.scoring.metric import Metric
@@ -65,18 +66,12 @@ def _agreement(rnd: random.Random, i: int) -> Item:
                                             ("ethics/implicit_ETHICS", _ethics),
                                             ("truthfulness/hallucination", _halu)])
 def test_outcome_bootstrap_equals_rescoring_items(mode, name, make):
-    task = get_task(name)
-    assert isinstance(task.score, SplitScorer)
     rnd = random.Random(0)
     items = [make(rnd, i) for i in range(300)]
-    score = task.score(items, mode)
-    split = attach_intervals(task, items, score, mode, seed=3, n_boot=60)
-    plain_task = replace(task, score=lambda its, m: task.score(its, m))  # the same scorer, not split
-    plain = attach_intervals(plain_task, items, score, mode, seed=3, n_boot=60)
-    assert {k: (m.value, m.ci) for k, m in split.metrics.items()} == \
-        {k: (m.value, m.ci) for k, m in plain.metrics.items()}
+    split, plain = split_and_plain_intervals(get_task(name), items, mode)
+    assert split == plain
     # rates get Wilson intervals; a mean of rates gets a bootstrap one, which is what this compares
-    boot = any(m.ci_method and m.ci_method.startswith("bootstrap") for m in split.metrics.values())
+    boot = any(method and method.startswith("bootstrap") for _, _, method in split.values())
     assert boot == (name not in ("truthfulness/golden_advfactuality", "fairness/stereotype_agreement"))
 
 

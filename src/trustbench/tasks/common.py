@@ -142,6 +142,13 @@ def needs_judge(items: Sequence[Item], key: str, mode: ScoringMode = "corrected"
     return bool(answered) and all(get(it) is None for it in answered)
 
 
+def needs_judge_of(outcomes: Sequence[Any]) -> bool:
+    """`needs_judge` on parsed outcomes: some outcome has a response (`not o.failed`) but none
+    has a verdict (`o.judged`)."""
+    answered = [o for o in outcomes if not o.failed]
+    return bool(answered) and not any(o.judged for o in answered)
+
+
 def share(k: int, items: Sequence[Item], parsed: int, **kw: Any) -> Metric:
     """`rate` over `items`: total = all items, failed = items whose generation failed."""
     return rate(k, len(items), parsed, failed=sum(it.response is None for it in items), **kw)
