@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass, replace
 
 import pytest
-from bootstrap_check import split_and_plain_intervals
+from split_checks import split_and_plain_intervals
 
 from trustbench.scoring.items import COPY_INDEX_STRIDE, Item, SplitScorer, TaskScore, copy_with_fresh_index
 from trustbench.scoring.metric import Metric
@@ -71,7 +71,7 @@ def test_outcome_bootstrap_equals_rescoring_items(mode, name, make):
     split, plain = split_and_plain_intervals(get_task(name), items, mode)
     assert split == plain
     # rates get Wilson intervals; a mean of rates gets a bootstrap one, which is what this compares
-    boot = any(method and method.startswith("bootstrap") for _, _, method in split.values())
+    boot = any(method and method.startswith("bootstrap") for _, _, method, _ in split.values())
     assert boot == (name not in ("truthfulness/golden_advfactuality", "fairness/stereotype_agreement"))
 
 

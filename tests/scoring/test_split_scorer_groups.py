@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from bootstrap_check import split_and_plain_intervals
+from split_checks import assert_outcome_bootstrap_matches
 
 from trustbench.scoring.items import Item
 from trustbench.tasks.registry import get_task
@@ -74,7 +74,4 @@ CASES = [("truthfulness/external", _external, ("corrected", "trustllm")),
 def test_outcome_bootstrap_equals_rescoring_items(mode, name, make, boot_modes):
     rnd = random.Random(0)
     items = [make(rnd, i) for i in range(300)]
-    split, plain = split_and_plain_intervals(get_task(name), items, mode)
-    assert split == plain
-    boot = [k for k, (_, ci, method) in split.items() if ci and method.startswith("bootstrap")]
-    assert bool(boot) == (mode in boot_modes)
+    assert_outcome_bootstrap_matches(get_task(name), items, mode, boot=mode in boot_modes)
