@@ -218,3 +218,11 @@ def test_copy_with_fresh_index_keeps_parity_and_leaves_the_original():
     c = copy_with_fresh_index(o, 2)
     assert (c.id, c.index, c.half) == ("a", 6 + 2 * COPY_INDEX_STRIDE, "a") and c.index % 2 == 0
     assert o.index == 6
+
+
+def test_every_builtin_task_scores_by_parse_and_aggregate():
+    from trustbench.tasks.registry import select_tasks
+
+    tasks = select_tasks(None)
+    assert len(tasks) == 24
+    assert [t.name for t in tasks if not isinstance(t.score, SplitScorer)] == []
