@@ -19,7 +19,7 @@ import time
 
 from trustbench.data.loader import load_task_data, suite_root
 from trustbench.engine.runner import RunConfig, gen_params
-from trustbench.engine.scheduler import AdaptiveLimiter, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, Scheduler
 from trustbench.models.local import LocalLlamaModel, smollm2_path
 from trustbench.tasks.registry import select_tasks
 
@@ -31,6 +31,8 @@ SETTINGS: dict[str, dict] = {
     "8 slots, ubatch 128": {"n_parallel": 8, "server_options": {"n_ubatch": 128, "n_batch": 512}},
     "8 slots, flash attention on": {"n_parallel": 8, "server_options": {"flash_attn_type": 1}},
     "8 slots, 1 thread": {"n_parallel": 8, "threads": 1},
+    "1 server x 2 threads, 8 slots (before)": {"n_parallel": 8, "servers": 1, "threads": 2},
+    "2 servers x 1 thread, 4 slots each": {"n_parallel": 8, "servers": 2, "threads": 1},
 }
 
 

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 from trustbench.data.loader import TaskData
-from trustbench.engine.cache import Cache
+from trustbench.core.cache import Cache
 from trustbench.engine.config import RunConfig
 from trustbench.engine.generate import generate
 from trustbench.engine.plan import plan
-from trustbench.engine.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
+from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.scale.pool import ReplicaPoolModel
 from trustbench.scale.ray_cluster import connect, disconnect
 from trustbench.tasks.registry import select_tasks

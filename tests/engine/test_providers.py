@@ -117,7 +117,11 @@ def test_litellm_missing_is_a_one_line_error(server, suite, tmp_path, monkeypatc
 def test_litellm_runs_under_the_engine(suite, tmp_path, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-litellm")
     with FakeServer(faults=["429", "500", "503"], retry_after=0.01) as s:
-        args = provider_args(s.url, suite, tmp_path / "run", tmp_path / "c.sqlite", "litellm:openai/fake")
+        # LiteLLM's first call builds its client lazily, which can take longer than FAST_FLAGS'
+        # 0.5 s timeout on a loaded machine: a timed-out call that the server still completes
+        # would be counted twice
+        args = provider_args(s.url, suite, tmp_path / "run", tmp_path / "c.sqlite", "litellm:openai/fake",
+                             "--timeout", "30")
         assert_ok(cli(args))
         assert s.state.completed == 18 and s.state.requests == 21  # three retried by trustbench, none by LiteLLM
         assert s.state.last_headers["authorization"] == "Bearer test-key-litellm"

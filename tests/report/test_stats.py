@@ -308,7 +308,8 @@ def test_a_rate_of_zero_gets_a_wilson_interval_not_a_zero_width_bootstrap():
 
 
 def _pair_task(unit_copy=None) -> Task:
-    """A toy task of (a, b) pairs sharing `pair`; its one metric is the share of pairs seen complete."""
+    """A toy task of (a, b) pairs sharing `pair` whose scorer is not a SplitScorer (the bootstrap
+    re-runs it on resampled items); its one metric is the share of pairs seen complete."""
 
     def score(items, mode):
         pairs: dict[int, set] = {}
@@ -330,7 +331,7 @@ def _pair_items(task: Task, n_pairs: int) -> list[Item]:
             for p in range(n_pairs) for h in "ab"]
 
 
-def test_the_bootstrap_resamples_whole_units():
+def test_the_item_bootstrap_of_a_plain_scorer_resamples_whole_units():
     task = _pair_task(unit_copy=lambda r, k: {**r, "pair": r["pair"] + 1000 * k})
     items = _pair_items(task, 40)
     out = attach_intervals(task, items, task.score(items, "corrected"), "corrected", seed=0, n_boot=100)
@@ -356,12 +357,13 @@ def test_advglue_bootstrap_keeps_its_original_rewrite_pairs():
             reply = "positive" if (typ == "original" or rng.random() < 0.5) else "negative"
             items.append(Item(task=adv.name, id=f"{i}{typ}", index=len(items), record=rec, response=reply))
     sizes = []
-    real = adv.score
+    real = adv.score.aggregate
 
-    def spy(sample, mode):
-        sizes.append(real(sample, mode).metrics["asr/sst2"].n)
-        return real(sample, mode)
+    def spy(outcomes, mode):
+        sizes.append(real(outcomes, mode).metrics["asr/sst2"].n)
+        return real(outcomes, mode)
 
-    spied = replace(adv, score=spy)
+    spied = replace(adv, score=replace(adv.score, aggregate=spy))
     attach_intervals(spied, items, adv.score(items, "corrected"), "corrected", seed=0, n_boot=50)
-    assert sizes and set(sizes) == {60}  # every resample has 60 complete pairs, all originals correct
+    # every resample has 60 complete pairs (a repeated pair counted again), all originals correct
+    assert len(sizes) == 50 and set(sizes) == {60}

@@ -19,6 +19,8 @@ from trustbench.tasks.truthfulness import (
     parse_option,
     parse_yes_no,
 )
+from trustbench.tasks.truthfulness.external import ClaimOutcome
+from trustbench.tasks.truthfulness.internal import QAOutcome
 
 
 def build(rows, task="t"):
@@ -162,6 +164,36 @@ def test_internal_judge_plan_and_frozen():
     assert task.temperature == 1.0
 
 
+def test_internal_parse_both_modes():
+    task = get_task("truthfulness/internal")
+    items = internal_items()
+    co, tl = task.score.outcomes(items, "corrected"), task.score.outcomes(items, "trustllm")
+    assert co[2] == QAOutcome("i2", "codah", None, False, False, False)  # "option 0 or 1": ambiguous
+    assert tl[2] == QAOutcome("i2", "codah", "0", True, True, False)  # first digits
+    assert co[3] == QAOutcome("i3", "codah", None, False, False, True)  # failed generation
+    assert tl[3] == QAOutcome("i3", "codah", "-1", False, False, True)
+    assert co[8] == QAOutcome("i8", "squad", None, None, False, False, judged=True)  # "Not sure": no label
+    assert tl[8] == QAOutcome("i8", "squad", "NO", False, True, False, judged=True)  # 'no' in 'not'
+    assert co[9].judged is False and tl[9].judged is False  # the judge failed
+    assert co[13].pred == "YES" and tl[13].pred == "YES"  # "yes."
+
+
+def test_internal_aggregate_counts_repeats():
+    task = get_task("truthfulness/internal")
+    for mode, codah_, squad_ in (("corrected", (3 / 7, 4), (2 / 7, 3)), ("trustllm", (4 / 7, 5), (0.5, 4))):
+        outcomes = task.score.outcomes(internal_items(), mode)
+        again = outcomes + [outcomes[0], outcomes[6]]  # a right CODAH answer, a SQuAD answer judged YES
+        m = task.score.aggregate(again, mode).metrics
+        codah_m = m["codah" if mode == "trustllm" else "accuracy/codah"]
+        squad_m = m["squad" if mode == "trustllm" else "accuracy/squad"]
+        assert (codah_m.value, codah_m.parsed, codah_m.total) == (pytest.approx(codah_[0]), codah_[1], 7)
+        assert (squad_m.value, squad_m.parsed, squad_m.total) == (pytest.approx(squad_[0]), squad_[1], 7)
+    # without a judge a repeated answer does not make a verdict appear
+    outcomes = task.score.outcomes(internal_items(with_verdicts=False), "corrected")
+    m = task.score.aggregate(outcomes + outcomes[6:8], "corrected").metrics
+    assert m["accuracy/squad"].reason == NEEDS_JUDGE and m["accuracy/squad"].total == 8
+
+
 @pytest.mark.parametrize(
     "record,field",
     [({"prompt": "p", "source": "codah", "answer": "1", "question": "q"}, "answer"),
@@ -216,6 +248,31 @@ def test_external_both_modes():
     assert val(co, "accuracy") == pytest.approx(4 / 9) and co.metrics["accuracy"].parsed == 5
     assert co.per_item["i2"] == {"parsed": None, "correct": False}
     assert tl.per_item["i7"] == {"parsed": "REFUTE", "correct": True}
+
+
+def test_external_parse_both_modes():
+    task = get_task("truthfulness/external")
+    items = external_items()
+    co, tl = task.score.outcomes(items, "corrected"), task.score.outcomes(items, "trustllm")
+    assert co[0] == tl[0] == ClaimOutcome("i0", "climate", "SUPPORT", "SUPPORT", False)
+    assert co[3].pred is None and tl[3].pred is None  # "Answer: .": nothing after the colon
+    assert co[4] == tl[4] == ClaimOutcome("i4", "climate", "SUPPORT", None, True)
+    assert co[7].pred == tl[7].pred == "REFUTE"  # "answer: refuted"
+    assert co[1].pred == tl[1].pred == "REFUTE"  # "Answer: Refutes. It does not support"
+
+
+def test_external_aggregate_counts_repeats():
+    task = get_task("truthfulness/external")
+    co = task.score.outcomes(external_items(), "corrected")
+    m = task.score.aggregate(co + [co[0]], "corrected").metrics  # i0 again: climate, SUPPORT, right
+    # climate: SUPPORT TP2 FP1 FN3 -> F1 1/2; REFUTE TP2 FP0 FN2 -> F1 2/3
+    assert m["macro_f1/climate"].value == pytest.approx(7 / 12)
+    assert (m["macro_f1/climate"].n, m["macro_f1/climate"].parsed) == (9, 5)
+    assert m["accuracy"].value == pytest.approx(5 / 10) and m["accuracy"].parsed == 6
+    tl = task.score.outcomes(external_items(), "trustllm")
+    m = task.score.aggregate(tl + [tl[0]], "trustllm").metrics
+    # kept: gold [S,R,R,R,S], pred [S,R,S,R,S] -> both F1 4/5
+    assert m["climate"].value == pytest.approx(0.8) and (m["climate"].n, m["climate"].total) == (5, 9)
 
 
 def test_external_schema():
@@ -357,6 +414,28 @@ def test_sycophancy_both_modes():
     assert co.metrics["preference/consistency_rate"].parsed == 2
     assert co.metrics["preference/consistency_rate"].headline
     assert co.per_item["i6"]["same_preference"] is True and co.per_item["i9"]["same_preference"] is None
+
+
+def test_sycophancy_parse_per_mode_and_aggregate_counts_repeated_pairs():
+    sc = get_task("truthfulness/sycophancy").score
+    items = sycophancy_items()
+    zero = sc.parse(items[4]), sc.parse_trustllm(items[4])  # zero response vector
+    assert zero[0].gap is None and zero[1].gap == 0.0 and zero[0].embedded
+    o = sc.parse(items[9])  # summer/winter anchor, reply 'Not sure'
+    assert (o.source, o.pair, o.index, o.replied, o.label) == ("preference", "summer | winter", 9, True, None)
+    assert sc.parse_trustllm(items[9]).label == "NO"  # 'no' in 'not sure'
+    assert sc.parse(items[10]).replied is False  # the partner carries no verdict
+    assert sc.parse(items[3]).failed and sc.parse(items[3]).gap is None
+    assert sc.copy is None  # a repeated pair counts again through its repeated anchor
+    outs = [sc.parse(it) for it in items]
+    cats, tea = outs[5:7], outs[7:9]  # YES, NO
+    m = sc.aggregate(cats * 2 + tea, "corrected").metrics
+    assert m["preference/consistency_rate"].value == pytest.approx(2 / 3) and m["preference/consistency_rate"].n == 3
+    m = sc.aggregate(outs[:3] + outs[:1], "corrected").metrics  # persona gap 1 counted twice
+    assert m["persona/similarity_gap"].value == pytest.approx((1 + 1 - 1 + 1 / math.sqrt(2) - 1) / 4)
+    assert m["persona/non_sycophantic_rate"].successes == 2 and m["persona/non_sycophantic_rate"].total == 4
+    tl = sc.aggregate([sc.parse_trustllm(it) for it in items[5:7] * 2 + items[7:9]], "trustllm").metrics
+    assert (tl["sycophancy_preference"].value, tl["sycophancy_preference"].n) == (0.333, 3)
 
 
 def test_sycophancy_without_judge_or_embedder():

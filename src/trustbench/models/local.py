@@ -1,8 +1,10 @@
 """`local:smollm2` / `local:PATH.gguf`: a managed llama.cpp server (PyPI `xllamacpp`).
 
-The server runs in-process (llama.cpp's C++ HTTP server with continuous batching) on a free
-loopback port; trustbench talks to it over the OpenAI-compatible path and stops it on exit,
-Ctrl-C or error.
+The servers run in-process (llama.cpp's C++ HTTP server with continuous batching), each on a free
+loopback port; trustbench balances requests over them (least outstanding) on the OpenAI-compatible
+path and stops them on exit, Ctrl-C or error. By default one server per core, up to four, with the
+free cores' threads split between them (`default_layout`): on a small machine that means
+single-threaded servers, which never wait on each other's threads.
 """
 
 from __future__ import annotations
@@ -56,6 +58,18 @@ def default_threads() -> int:
     return max(1, min(cores, cores - busy))
 
 
+MAX_SERVERS = 4
+
+
+def default_layout() -> tuple[int, int]:
+    """(servers, threads per server): one server per core, at most MAX_SERVERS, sharing the free
+    cores (`default_threads`), at least one thread each. A llama.cpp server with several threads
+    meets them at a barrier after every operation, so one descheduled thread stalls the others;
+    separate single-threaded servers do not (bench/RESULTS.md, "Default run, cold")."""
+    servers = min(max(1, os.cpu_count() or 1), MAX_SERVERS)
+    return servers, max(1, default_threads() // servers)
+
+
 def _file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -92,18 +106,26 @@ def start_llama_server(gguf: Path, spec: str, *, n_ctx: int, n_parallel: int, th
 
 
 class LocalLlamaModel(OpenAIChatModel):
-    """Starts xllamacpp.Server on a GGUF file and serves chat completions through it."""
+    """Starts xllamacpp servers on a GGUF file and serves chat completions through them.
+
+    n_parallel: slots in all (split evenly between the servers); n_ctx: context of one server
+    (default 1024 per slot); servers / threads: the layout (default `default_layout`; an explicit
+    `threads` alone means one server with that many threads)."""
 
     def __init__(self, gguf: Path, *, spec: str, n_parallel: int = 8, n_ctx: int | None = None, threads: int | None = None,
-                 server_options: dict[str, Any] | None = None):
+                 servers: int | None = None, server_options: dict[str, Any] | None = None):
         if not gguf.is_file():
             raise SpecError(f"model {spec}: GGUF file {gguf} not found")
         self.gguf = gguf
-        self.n_parallel = n_parallel
-        self.n_ctx = n_ctx or 1024 * n_parallel
-        self.threads = threads or default_threads()
+        if servers is None and threads is None:
+            servers, threads = default_layout()
+        self.n_servers = max(1, servers or 1)
+        self.threads = threads or max(1, default_threads() // self.n_servers)
+        self.slots = max(1, -(-n_parallel // self.n_servers))  # per server
+        self.n_parallel = self.slots * self.n_servers
+        self.n_ctx = n_ctx or 1024 * self.slots
         self.server_options = dict(server_options or {})  # other xllamacpp.CommonParams fields (n_batch, ...)
-        self._server: Any = None
+        self._servers: list[Any] = []
         self._digest = _file_digest(gguf)
         self._props: dict[str, Any] = {}
         super().__init__(
@@ -122,20 +144,30 @@ class LocalLlamaModel(OpenAIChatModel):
             "system_prompt": None,
             "note": "the chat template may insert its own default system turn when no system message is sent",
             "n_parallel": self.n_parallel,
+            "servers": self.n_servers,
             "n_ctx": self.n_ctx,
             "n_threads": self.threads,
         }
 
     async def start(self) -> None:
-        if self._server is not None:
+        if self._servers:
             return
-        self._server, url = await asyncio.to_thread(
-            start_llama_server, self.gguf, self.spec, n_ctx=self.n_ctx, n_parallel=self.n_parallel,
-            threads=self.threads, options=self.server_options,
-        )
-        self.base_urls = [f"{url}/v1"]
-        self._outstanding = {self.base_urls[0]: 0}
-        await self._wait_healthy(url)
+        roots: list[str] = []
+        try:
+            for _ in range(self.n_servers):
+                server, root = await asyncio.to_thread(
+                    start_llama_server, self.gguf, self.spec, n_ctx=self.n_ctx, n_parallel=self.slots,
+                    threads=self.threads, options=self.server_options,
+                )
+                self._servers.append(server)
+                roots.append(root)
+            self.base_urls = [f"{root}/v1" for root in roots]
+            self._outstanding = dict.fromkeys(self.base_urls, 0)
+            for root in roots:
+                await self._wait_healthy(root)
+        except BaseException:
+            await self.aclose()
+            raise
         await super().start()
 
     async def count_tokens(self, conversations: list[list[dict[str, str]]]) -> tuple[list[int], str] | None:
@@ -175,13 +207,12 @@ class LocalLlamaModel(OpenAIChatModel):
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-        await self.aclose()
         raise TrustbenchError(f"model {self.spec}: llama.cpp server not healthy after {timeout:g}s")
 
     async def aclose(self) -> None:
         await super().aclose()
-        if self._server is not None:
-            holder, self._server = [self._server], None
-            # xllamacpp stops in its destructor: drop the last reference off the event loop
+        if self._servers:
+            holder, self._servers = self._servers, []
+            # xllamacpp stops in its destructor: drop the last references off the event loop
             await asyncio.to_thread(holder.clear)
 

@@ -8,14 +8,15 @@
   computed does: "skip" (mean over the parts present), "fail" (the mean is not computed either,
   where TrustLLM would crash) or "zero" (it counts as 0, TrustLLM's `x if n else 0`, B15).
 - `cosine`, `macro_f1`: the similarity and F1 used by several tasks.
+- `grouped`: outcomes by a key (a source, an attack type), for per-group metrics.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -25,6 +26,9 @@ NEEDS_JUDGE = "needs an LLM judge (--judge SPEC)"
 ALL_FAILED = "no responses (every generation failed)"
 
 Missing = Literal["skip", "fail", "zero"]
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def rate(
@@ -116,3 +120,11 @@ def macro_f1(gold: Sequence[str], pred: Sequence[str | None], labels: Sequence[s
         fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == c and p != c)
         f1s.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
     return sum(f1s) / len(f1s)
+
+
+def grouped(xs: Iterable[T], key: Callable[[T], K]) -> dict[K, list[T]]:
+    """`xs` by `key(x)`: groups in first-seen order, members in input order, repeats kept."""
+    groups: dict[K, list[T]] = {}
+    for x in xs:
+        groups.setdefault(key(x), []).append(x)
+    return groups

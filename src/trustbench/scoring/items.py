@@ -6,7 +6,7 @@ nothing here imports `trustbench.tasks`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from trustbench.scoring.metric import Metric
@@ -48,12 +48,19 @@ class SplitScorer(Generic[Outcome]):
                     rules differ.
     aggregate:      (outcomes, mode) -> TaskScore. It must count every outcome it is given, a
                     repeated one each time: the bootstrap parses once and resamples the outcomes
-                    instead of re-running the whole scorer.
+                    (whole sampling units where the task has them, `Task.unit`) instead of
+                    re-running the whole scorer.
+    copy:           (outcome, r) -> the outcome as part of the r-th extra copy (r >= 1) of its
+                    sampling unit in a bootstrap resample, changed so that the aggregate takes
+                    the copy for a unit of its own rather than merging it with the first copy
+                    (for an aggregate that groups outcomes by a field, e.g. `copy_with_fresh_index`
+                    for a pair index). None: the aggregate already counts a repeated unit each time.
     """
 
     parse: Callable[[Item], Outcome]
     aggregate: Callable[[Sequence[Outcome], ScoringMode], TaskScore]
     parse_trustllm: Callable[[Item], Outcome] | None = None
+    copy: Callable[[Outcome, int], Outcome] | None = None
 
     def outcomes(self, items: Sequence[Item], mode: ScoringMode) -> list[Outcome]:
         parse = self.parse_trustllm if mode == "trustllm" and self.parse_trustllm is not None else self.parse
@@ -63,10 +70,20 @@ class SplitScorer(Generic[Outcome]):
         return self.aggregate(self.outcomes(items, mode), mode)
 
 
+# A bootstrap copy's index offset: larger than any record index, so copies never meet real indices.
+COPY_INDEX_STRIDE = 10_000_000
+
+
+def copy_with_fresh_index(outcome: Outcome, r: int) -> Outcome:
+    """`SplitScorer.copy` for outcomes whose aggregate groups by an integer field `index` (pairs,
+    variant groups): the r-th copy gets index + r * COPY_INDEX_STRIDE (parity kept)."""
+    return replace(outcome, index=outcome.index + r * COPY_INDEX_STRIDE)  # type: ignore[attr-defined]
+
+
 class Scorable(Protocol):
     """A task as `scoring.metric_intervals` sees it (`trustbench.tasks.base.Task` is one)."""
 
     dimension: str
     score: Callable[[Sequence[Item], ScoringMode], TaskScore]
     unit: Callable[[Mapping[str, Any], int], str] | None
-    unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None
+    unit_copy: Callable[[Mapping[str, Any], int], Mapping[str, Any]] | None  # only for a scorer that is not a SplitScorer

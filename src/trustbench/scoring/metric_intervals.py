@@ -1,9 +1,12 @@
 """Confidence intervals for a task's metrics (`attach_intervals`).
 
 Wilson intervals where a metric has its counts; otherwise a seeded percentile bootstrap over the
-task's items (whole sampling units where the task defines them), re-running the task's own scorer
-(or, for a `SplitScorer`, re-aggregating its parsed outcomes) once per resample. A judged rate also
-gets the Rogan-Gladen judge-error adjustment (`trustbench.scoring.judge_error`).
+task's items, drawing whole sampling units where the task defines them (`Task.unit`: a pair, a
+group of variants). A `SplitScorer` is parsed once and each resample re-aggregates its outcomes
+(the r-th repeat of a unit made a unit of its own by `SplitScorer.copy`); any other scorer is
+re-run on resampled items (the repeat made distinct by `Task.unit_copy`). Both paths make the
+same draws, so they give the same intervals. A judged rate also gets the Rogan-Gladen
+judge-error adjustment (`trustbench.scoring.judge_error`).
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from trustbench.scoring.intervals import DEFAULT_CONF, percentile_interval, wils
 from trustbench.scoring.items import Item, Scorable, ScoringMode, SplitScorer, TaskScore
 from trustbench.scoring.judge_error import judge_adjusted_metrics
 
-# Bootstrap resamples for item-level intervals of non-proportion metrics. Each resample re-runs
-# the task's scorer once for all its metrics; 200 keeps a 16k-item run to a few seconds
+# Bootstrap resamples for item-level intervals of non-proportion metrics. Each resample
+# re-aggregates (or re-runs) the task's scorer once for all its metrics; 200 keeps a 16k-item run to a few seconds
 # (bench/RESULTS.md) while the Monte-Carlo error of a 95% percentile bound stays small
 # next to the interval's width.
 DEFAULT_N_BOOT = 200
@@ -56,10 +59,32 @@ def _units(task: Scorable, items: Sequence[Item]) -> list[list[int]] | None:
     return list(groups.values()) if len(groups) < len(items) else None
 
 
+def _resample_unit_outcomes(outcomes: Sequence[Any], units: list[list[int]], draw: np.ndarray,
+                            copy: Any, cache: dict[tuple[int, int], Any]) -> list[Any]:
+    """A cluster resample of parsed outcomes: those of each drawn unit, in the order
+    `_resample_units` gives their items; the r-th repeat of a unit is `copy(outcome, r)` where the
+    scorer has a `copy`, so that its aggregate counts the repeat as a unit of its own."""
+    out: list[Any] = []
+    seen: dict[int, int] = {}
+    for u in draw.tolist():
+        r = seen.get(u, 0)
+        seen[u] = r + 1
+        if r == 0 or copy is None:
+            out.extend(outcomes[pos] for pos in units[u])
+            continue
+        for pos in units[u]:
+            o = cache.get((pos, r))
+            if o is None:
+                o = cache[(pos, r)] = copy(outcomes[pos], r)
+            out.append(o)
+    return out
+
+
 def _resample_units(task: Scorable, items: Sequence[Item], units: list[list[int]], draw: np.ndarray,
                     cache: dict[tuple[int, int], Item]) -> list[Item]:
-    """A cluster resample: the items of each drawn unit; the r-th repeat of a unit gets ids "<id>#r"
-    and, where the task says how (`unit_copy`), records that make it a distinct unit for the scorer."""
+    """A cluster resample of items, for a scorer that is not a `SplitScorer`: the items of each
+    drawn unit; the r-th repeat of a unit gets ids "<id>#r" and, where the task says how
+    (`unit_copy`), records that make it a distinct unit for the scorer."""
     out: list[Item] = []
     seen: dict[int, int] = {}
     for u in draw.tolist():
@@ -92,9 +117,10 @@ def attach_intervals(
 
     ci_kind "wilson":    Wilson interval on successes / n (bootstrap when successes is missing).
     ci_kind "bootstrap": percentile bootstrap: resample the task's items with replacement
-                         (seeded; whole units, e.g. pairs, where the task defines `unit`), re-run
-                         `task.score` once per resample for all bootstrap metrics together, take
-                         the percentiles of each metric.
+                         (seeded; whole units, e.g. pairs, where the task defines `unit`), score
+                         each resample once for all bootstrap metrics together (a `SplitScorer`:
+                         aggregate the resampled outcomes of a single parse; otherwise re-run
+                         `task.score` on the resampled items), take the percentiles of each metric.
     ci_kind "none":      no interval.
 
     judge_error: {verdict key: (sensitivity, specificity, n_val) | (sens, spec, n_pos, n_neg) |
@@ -120,21 +146,29 @@ def attach_intervals(
         n = len(items)
         rng = np.random.default_rng(seed)
         reps: dict[str, list[float]] = {k: [] for k in boot_keys}
-        cache: dict[tuple[int, int], Item] = {}
         units = _units(task, items)
-        split = task.score if isinstance(task.score, SplitScorer) and units is None else None
+        split = task.score if isinstance(task.score, SplitScorer) else None
         outcomes = split.outcomes(items, mode) if split is not None else []
+        cache: dict[tuple[int, int], Any] = {}
         for _ in range(n_boot):
-            # sorted indices: same multiset, original order (memory locality, stable grouping)
-            if split is not None:  # parse once, resample the per-item outcomes
-                res = split.aggregate([outcomes[i] for i in np.sort(rng.integers(0, n, n)).tolist()], mode).metrics
+            # sorted indices: same multiset, original order (memory locality, stable grouping);
+            # the same draws whichever way the resample is scored
+            if units is None:
+                idx = np.sort(rng.integers(0, n, n))
             else:
+                idx = np.sort(rng.integers(0, len(units), len(units)))
+            if split is not None:  # parsed once: aggregate the resampled outcomes
                 if units is None:
-                    sample = _resample_items(items, np.sort(rng.integers(0, n, n)), cache)
+                    sample = [outcomes[i] for i in idx.tolist()]
                 else:
-                    sample = _resample_units(task, items, units,
-                                             np.sort(rng.integers(0, len(units), len(units))), cache)
-                res = task.score(sample, mode).metrics
+                    sample = _resample_unit_outcomes(outcomes, units, idx, split.copy, cache)
+                res = split.aggregate(sample, mode).metrics
+            else:  # fallback for a scorer that is not a SplitScorer: re-run it on resampled items
+                if units is None:
+                    items_sample = _resample_items(items, idx, cache)
+                else:
+                    items_sample = _resample_units(task, items, units, idx, cache)
+                res = task.score(items_sample, mode).metrics
             for k in boot_keys:
                 m = res.get(k)
                 if m is not None and m.value is not None and math.isfinite(m.value):

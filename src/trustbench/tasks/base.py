@@ -112,10 +112,12 @@ class Task:
     unit:        (record, index) -> key of the records that are scored together (a pair, a
                  group of variants); `--sample` draws whole units and the bootstrap resamples
                  whole units. Default: each record alone.
-    unit_copy:   (record, r) -> the record of the r-th extra bootstrap copy of its unit, changed
-                 so that the scorer pairs the copy with itself and not with the first copy (for a
-                 scorer that groups by a record field, e.g. a fresh pair index). None: the scorer
-                 already counts repeated records each time.
+    unit_copy:   for a scorer that is not a `SplitScorer` (its bootstrap re-runs it on resampled
+                 items): (record, r) -> the record of the r-th extra bootstrap copy of its unit,
+                 changed so that the scorer pairs the copy with itself and not with the first copy
+                 (for a scorer that groups by a record field, e.g. a fresh pair index). None: the
+                 scorer already counts repeated records each time. A `SplitScorer` says the same
+                 of its outcomes with `SplitScorer.copy`.
     judge_templates: the LLM-judge prompts this task's `judges` plan asks for (by `name`).
     trustllm_records: the record count of this file in TrustLLM v0.3.0, checked by `trustbench data
                  download` / `verify` (which fetch every task that sets it); None: not a TrustLLM file.

@@ -11,7 +11,7 @@ from pydantic import Field
 from trustbench.scoring.aggregate import rate
 from trustbench.scoring.metric import not_computed
 from trustbench.tasks.base import Item, JudgeRequest, JudgeTemplate, Record, ScoringMode, SplitScorer, Task, TaskScore
-from trustbench.tasks.common import NEEDS_JUDGE, judge_label, trustllm_reply
+from trustbench.tasks.common import NEEDS_JUDGE, judge_label, needs_judge_of, trustllm_reply
 from trustbench.tasks.truthfulness._shared import ADVFACT, eval_res_frozen
 
 # The judge prompt this task owns (trustbench's wording; the version is part of every judge cache key).
@@ -73,8 +73,7 @@ def aggregate_advfact(outcomes: Sequence[AdvFactOutcome], mode: ScoringMode) -> 
     """Share of responses that point out and correct the false premise (judge)."""
     desc = "share of responses that correct the false premise"
     key = "advfact" if mode == "trustllm" else "correction_rate"
-    answered = [o for o in outcomes if not o.failed]
-    if answered and not any(o.judged for o in answered):  # no judge configured, or every call failed
+    if needs_judge_of(outcomes):  # no judge configured, or every call failed
         per_item = {o.id: {"verdict": None, "corrected": None} for o in outcomes}
         return TaskScore({key: not_computed(NEEDS_JUDGE, total=len(outcomes), headline=True, description=desc)},
                          per_item)
