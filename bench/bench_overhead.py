@@ -27,6 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT / "src"))  # the breakdown runs this checkout in process
 from bench_engine import start_server  # noqa: E402
 
 
@@ -112,11 +113,12 @@ def main() -> None:
         runs, before = [], []
         for _ in range(a.repeat):
             if a.before_src:
-                before.append(end_to_end(url, a.data, a.before_src)[0])
+                before.append(end_to_end(url, a.data, a.before_src))
             runs.append(end_to_end(url, a.data))
         if before:
-            print(f"before ({a.before_src}): end to end {', '.join(f'{w:.2f}' for w in before)} s, "
-                  f"median {statistics.median(before):.2f} s")
+            print(f"before ({a.before_src}): end to end {', '.join(f'{w:.2f}' for w, _ in before)} s, "
+                  f"median {statistics.median(w for w, _ in before):.2f} s; generation windows "
+                  f"{', '.join(f'{g:.2f}' if g else '?' for _, g in before)} s")
         for wall, gen in runs:
             print(f"end to end {wall:.2f} s, generation window {gen:.2f} s, ratio {wall / gen:.2f}")
         print(f"median ratio whole run / generation window: {statistics.median(w / g for w, g in runs):.2f} "
