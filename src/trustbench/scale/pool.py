@@ -14,7 +14,7 @@ from typing import Any
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.models.base import Completion, GenParams, ModelError
 from trustbench.models.openai_http import OpenAIChatModel
-from trustbench.scale.ray_cluster import connect, disconnect, import_ray, node_host
+from trustbench.scale.ray_cluster import connect, disconnect, import_ray
 from trustbench.scale.replica import ReplicaServer, parse_fake
 
 RESTART_TIMEOUT = 300.0
@@ -46,7 +46,7 @@ class ReplicaPoolModel(OpenAIChatModel):
         self._live: set[str] = set()
         self._restarting: dict[int, asyncio.Task[None]] = {}
         self._stats: list[dict[str, Any]] = []
-        self._started_cluster = False
+        self._connected = False
         self._t0: float | None = None
         self._t1: float | None = None
 
@@ -59,15 +59,16 @@ class ReplicaPoolModel(OpenAIChatModel):
             return
         need_cpus = max(self.n_replicas * self.replica_cpus + 1, 2)
         need_gpus = self.n_replicas * self.replica_gpus or None
-        self._started_cluster = await asyncio.to_thread(connect, self.address, need_cpus, need_gpus)
+        self._connected = await asyncio.to_thread(connect, self.address, need_cpus, need_gpus)
         ray = import_ray()
         actor_cls = ray.remote(ReplicaServer).options(
-            num_cpus=self.replica_cpus, num_gpus=self.replica_gpus, max_restarts=-1, max_task_retries=0)
-        host = node_host()
+            num_cpus=self.replica_cpus, num_gpus=self.replica_gpus, max_restarts=-1, max_task_retries=0,
+            scheduling_strategy="SPREAD")  # one replica per node first, as far as the nodes' resources allow
         threads = max(1, int(self.replica_cpus))
-        self._actors = [actor_cls.remote(self.spec, host, threads, self.n_parallel) for _ in range(self.n_replicas)]
+        self._actors = [actor_cls.remote(self.spec, threads, self.n_parallel) for _ in range(self.n_replicas)]
         try:
             urls = await asyncio.gather(*(a.url.remote() for a in self._actors))
+            nodes = await asyncio.gather(*(a.node.remote() for a in self._actors))
         except Exception as e:
             await self.aclose()
             raise TrustbenchError(f"--ray: a replica of {self.spec} failed to start ({type(e).__name__}: "
@@ -76,7 +77,7 @@ class ReplicaPoolModel(OpenAIChatModel):
         self._outstanding = dict.fromkeys(urls, 0)
         self._replica_of = {u: i for i, u in enumerate(urls)}
         self._live = set(urls)
-        self._stats = [{"replica": i, "urls": [u], "completed": 0, "errors": 0, "restarts": 0} for i, u in enumerate(urls)]
+        self._stats = [{"replica": i, "node": nodes[i], "urls": [u], "completed": 0, "errors": 0, "restarts": 0} for i, u in enumerate(urls)]
         await super().start()
         self._t0 = time.monotonic()
 
@@ -143,7 +144,7 @@ class ReplicaPoolModel(OpenAIChatModel):
             t.cancel()
         await super().aclose()
         actors, self._actors = self._actors, []
-        if actors or self._started_cluster:
+        if actors or self._connected:
             await asyncio.to_thread(self._stop, actors)
 
     def _stop(self, actors: list[Any]) -> None:
@@ -153,5 +154,5 @@ class ReplicaPoolModel(OpenAIChatModel):
                 ray.kill(a, no_restart=True)
             except Exception:
                 pass
-        disconnect(self._started_cluster)
-        self._started_cluster = False
+        disconnect(self._connected)
+        self._connected = False

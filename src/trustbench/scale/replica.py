@@ -32,9 +32,13 @@ class ReplicaServer:
     """The actor body (wrapped with ray.remote by the pool). Restarted by Ray when it dies:
     __init__ runs again and serves on a new port."""
 
-    def __init__(self, spec: str, host: str, threads: int, n_parallel: int):
+    def __init__(self, spec: str, threads: int, n_parallel: int):
+        from trustbench.scale.ray_cluster import node_host, node_id
+
         self.spec = spec
         self._server: Any = None
+        self._node = node_id()
+        host = node_host()
         if spec.startswith("fake:"):
             from trustbench.testing.fakeserver import FakeServer
 
@@ -67,6 +71,9 @@ class ReplicaServer:
 
     def url(self) -> str:
         return self._url
+
+    def node(self) -> str:
+        return self._node
 
     def pid(self) -> int:
         return os.getpid()
