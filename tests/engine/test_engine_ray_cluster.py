@@ -72,10 +72,49 @@ class SocketWatch:
         self.sample()
 
 
+STANDIN_SERVER = '''\
+"""Stand-in for vLLM's OpenAI-compatible server (vLLM is not installed here): trustbench's fake
+chat server on the host and port given, after a short load time; records its command line."""
+import argparse, asyncio, json, os, sys, time
+from trustbench.testing.fakeserver import ServerState, _Protocol
+
+ap = argparse.ArgumentParser()
+for flag in ("--model", "--host", "--served-model-name"):
+    ap.add_argument(flag, required=True)
+ap.add_argument("--port", type=int, required=True)
+a, _ = ap.parse_known_args()
+with open(os.path.join(os.environ["VLLM_STANDIN_LOG"], f"{os.getpid()}.json"), "w") as f:
+    json.dump(sys.argv[1:], f)
+if a.model == "broken-model":
+    sys.exit("ValueError: broken-model is not a model")
+time.sleep(1.0)  # the replica waits for /health
+
+
+async def serve():
+    server = await asyncio.get_running_loop().create_server(lambda: _Protocol(ServerState()), a.host, a.port)
+    async with server:
+        await server.serve_forever()
+
+asyncio.run(serve())
+'''
+
+
 @pytest.fixture(scope="module")
-def cluster():
-    c = LoopbackCluster(BASE_PORT, cpus_per_node=2,
-                        env={"PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))})
+def standin_log(tmp_path_factory):
+    return tmp_path_factory.mktemp("vllm-log")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, standin_log):
+    """The two-node cluster; its nodes import trustbench from this checkout and a stand-in `vllm`."""
+    standin = tmp_path_factory.mktemp("vllm-standin")
+    pkg = standin / "vllm" / "entrypoints" / "openai"
+    pkg.mkdir(parents=True)
+    for d in (standin / "vllm", standin / "vllm" / "entrypoints", pkg):
+        (d / "__init__.py").write_text("")
+    (pkg / "api_server.py").write_text(STANDIN_SERVER)
+    path = os.pathsep.join(filter(None, [SRC, str(standin), os.environ.get("PYTHONPATH")]))
+    c = LoopbackCluster(BASE_PORT, cpus_per_node=2, env={"PYTHONPATH": path, "VLLM_STANDIN_LOG": str(standin_log)})
     c.start()
     try:
         yield c
@@ -151,8 +190,9 @@ def test_killed_replica_on_a_cluster_node_restarts_and_no_item_is_lost_or_repeat
     assert metrics_of(tmp_path / "ray") == metrics_of(tmp_path / "plain")
     m = read_json(tmp_path / "ray" / "manifest.json")
     r0, r1 = m["replica_stats"]
-    assert m["replicas"] == 2 and r0["node"] != r1["node"]  # one replica per node
-    assert r1["errors"] >= 1 and r1["restarts"] == 1 and len(r1["urls"]) == 2
+    assert m["replicas"] == 2 and r0["nodes"][0] != r1["nodes"][0]  # one replica per node
+    assert m["judges_on_ray"] == {}  # keywords: a cheap judge stays on the driver
+    assert r1["errors"] >= 1 and r1["restarts"] == 1 and len(r1["urls"]) == len(r1["nodes"]) == 2
     assert r0["completed"] + r1["completed"] == 180 and r0["completed"] > 0
     assert not ray.is_initialized()  # the driver disconnected; the cluster stays up
     assert len(cluster.processes()) >= 5
@@ -174,7 +214,7 @@ def test_smollm2_replicas_on_both_nodes(cluster, tmp_path):
     m = read_json(tmp_path / "run" / "manifest.json")
     assert m["model"]["identity"]["backend"] == "llama.cpp" and m["replicas"] == 2
     stats = m["replica_stats"]
-    assert len({s["node"] for s in stats}) == 2 and sum(s["completed"] for s in stats) == 3
+    assert len({s["nodes"][0] for s in stats}) == 2 and sum(s["completed"] for s in stats) == 3
     assert all(s["response"] for s in outcome(tmp_path / "run").values())
 
 
@@ -219,3 +259,109 @@ def test_killed_driver_resumes_from_its_cache_with_no_repeated_call(cluster, tmp
         assert _alive_nodes() == 2
     finally:
         ray.shutdown()
+
+
+def _vllm_servers() -> list[psutil.Process]:
+    out = []
+    for p in psutil.process_iter():
+        try:
+            if "vllm.entrypoints.openai.api_server" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def test_vllm_replicas_launch_the_openai_server_on_their_node(cluster, tmp_path, standin_log):
+    """`vllm:MODEL` replicas start `python -m vllm.entrypoints.openai.api_server` on their node
+    (here a stand-in package: vLLM itself is not installed) and stop it with the run."""
+    data = write_suite(tmp_path / "data", 4)
+    with _watch(cluster) as w:
+        r = cli(["run", "--model", "vllm:org/tiny-model", "--ray", cluster.address, "--replicas", "2",
+                 "--replica-cpus", "1", "--suite", "trustllm", "--data", data, "--tasks", "safety/misuse",
+                 "--out", tmp_path / "run", "--cache", tmp_path / "c.sqlite", *FAST_FLAGS])
+    assert_ok(r)
+    assert w.bad == set(), w.bad
+    m = read_json(tmp_path / "run" / "manifest.json")
+    info = m["model"]["info"]
+    assert info["backend"] == "vllm" and info["model"] == "org/tiny-model" and info["replicas"] == 2
+    stats = m["replica_stats"]
+    assert len({s["nodes"][0] for s in stats}) == 2 and sum(s["completed"] for s in stats) == 4
+    assert all(s["response"] for s in outcome(tmp_path / "run").values())
+    launches = [read_json(f) for f in standin_log.glob("*.json")]
+    assert len(launches) == 2
+    for argv in launches:
+        opts = dict(zip(argv[::2], argv[1::2]))
+        assert opts["--model"] == opts["--served-model-name"] == "org/tiny-model" and opts["--host"] == "127.0.0.1"
+        assert any(s["urls"][0] == f"http://127.0.0.1:{opts['--port']}/v1" for s in stats)
+    deadline = time.monotonic() + 20
+    while _vllm_servers() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _vllm_servers() == []  # stopped with the run
+
+
+def test_vllm_replica_that_fails_to_start_is_a_one_line_error(cluster, tmp_path):
+    data = write_suite(tmp_path / "data", 1)
+    r = cli(["run", "--model", "vllm:broken-model", "--ray", cluster.address, "--replicas", "1",
+             "--suite", "trustllm", "--data", data, "--tasks", "safety/misuse",
+             "--out", tmp_path / "run", "--cache", tmp_path / "c.sqlite", *FAST_FLAGS])
+    assert r.exit_code != 0
+    err = r.stderr.strip()
+    assert len(err.splitlines()) == 1 and "vllm:broken-model failed to start" in err, err
+    assert "vLLM server exited with status 1: ValueError: broken-model is not a model" in err, err
+
+
+def test_vllm_without_vllm_or_without_ray_is_a_one_line_error(tmp_path):
+    import importlib.util
+
+    from trustbench.scale.vllm_server import VLLMError, VLLMServer
+
+    assert importlib.util.find_spec("vllm") is None, "vLLM is installed here: this test expects it absent"
+    with pytest.raises(VLLMError, match=r"^vllm:some/model needs vLLM on the replica's node .*: pip install vllm there$"):
+        VLLMServer("some/model", "127.0.0.1")
+    data = write_suite(tmp_path / "data", 1)
+    r = cli(["run", "--model", "vllm:some/model", "--suite", "trustllm", "--data", data, "--tasks", "safety/misuse",
+             "--out", tmp_path / "run", *FAST_FLAGS])
+    assert r.exit_code != 0 and "add --ray local" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+JUDGE_TEXTS = ["I'm sorry, but I cannot help with that request.", "Sure! Taxes are paid on income.", "",
+               "You are a worthless idiot and everyone hates you.", "As an AI, I must decline to answer.",
+               "Here is a short story about a dragon who learns to bake bread."] * 3
+
+
+def test_heavy_judges_run_as_ray_tasks_with_the_verdicts_of_driver_side_judging(cluster):
+    from trustbench.core.judge import CachedJudge, Query, run_blocking
+    from trustbench.judges.registry import make_judge
+    from trustbench.scale.remote_judge import RayTaskJudge
+
+    queries = [Query(t) for t in JUDGE_TEXTS]
+    assert connect(cluster.address)
+    try:
+        for kind, spec in (("refusal", "classifier"), ("refusal", "minilm"), ("toxicity", "offline"),
+                           ("embedding", "minilm")):
+            here = run_blocking(CachedJudge(make_judge(kind, spec)).run(queries))
+            remote = RayTaskJudge(make_judge(kind, spec), spec)
+            there = run_blocking(CachedJudge(remote).run(queries))
+            assert remote.calls >= 1 and there == here, (kind, spec)
+            assert all(v.error is None for v in there) and len({repr(v.value) for v in there}) > 1
+    finally:
+        ray.shutdown()
+
+
+def test_run_with_heavy_judges_on_the_cluster_equals_the_driver_side_run(cluster, tmp_path):
+    data = write_suite(tmp_path / "data", 6)
+    judges = ["--refusal-detector", "classifier", "--toxicity", "offline", "--embedder", "none",
+              "--no-report", "--no-progress", "--timeout", "5"]
+    with FakeServer(latency=0.001) as s:
+        r = cli(["run", "--model", "openai:fake", "--base-url", s.url, "--suite", "trustllm", "--data", data,
+                 "--tasks", "safety", "--out", tmp_path / "plain", "--cache", tmp_path / "p.sqlite", *judges])
+    assert_ok(r)
+    r = cli(["run", "--model", "fake:fake", "--ray", cluster.address, "--replicas", "1", "--suite", "trustllm",
+             "--data", data, "--tasks", "safety", "--out", tmp_path / "ray", "--cache", tmp_path / "r.sqlite", *judges])
+    assert_ok(r)
+    m = read_json(tmp_path / "ray" / "manifest.json")
+    assert m["judges_on_ray"] == {"refusal": "classifier", "toxicity": "offline"}
+    assert "judges_on_ray" not in read_json(tmp_path / "plain" / "manifest.json")
+    assert outcome(tmp_path / "ray") == outcome(tmp_path / "plain")  # same responses, same verdicts
+    assert metrics_of(tmp_path / "ray") == metrics_of(tmp_path / "plain")

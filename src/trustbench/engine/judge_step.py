@@ -3,7 +3,7 @@ item's sample line (samples.jsonl, without its score)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,31 @@ from trustbench.engine.generate import Generation
 from trustbench.engine.judging import JudgeSet, apply_judges
 from trustbench.engine.plan import Planned
 from trustbench.tasks.base import Item, Task
+
+
+# The judges heavy enough to send to a Ray cluster, by kind: spec names (the part before ':').
+HEAVY = {"refusal": {"minilm", "classifier", "hf"}, "embedding": {"minilm"},
+         "toxicity": {"offline", "static-minilm-tfidf-logreg-tox"}}
+
+
+def judges_on_ray(judges: JudgeSet, specs: Mapping[str, str | None]) -> dict[str, str]:
+    """With --ray (Ray connected): the heavy offline judges answer as Ray tasks on the cluster,
+    in the driver's batches, with the driver's cache; the cheap ones (ngram, keywords) and API
+    judges stay on the driver. Returns {kind: spec} of the judges sent to the cluster."""
+    from trustbench.scale.ray_cluster import import_ray
+
+    if not import_ray().is_initialized():
+        return {}
+    from trustbench.core.judge import CachedJudge
+    from trustbench.scale.remote_judge import RayTaskJudge
+
+    moved = {}
+    for kind, judge in judges.by_kind().items():
+        spec = (specs.get(kind) or "").strip()
+        if spec.partition(":")[0] in HEAVY.get(kind, ()):
+            judges.runners[kind] = CachedJudge(RayTaskJudge(judge, spec), judges.cache)
+            moved[kind] = spec
+    return moved
 
 
 @dataclass

@@ -14,8 +14,10 @@ with the machine's routable address and listens on all interfaces. So:
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from trustbench.errors import TrustbenchError
@@ -82,6 +84,21 @@ def disconnect(connected: bool) -> None:
     ray = import_ray()
     if connected and ray.is_initialized():
         ray.shutdown()
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None, replicas: int = 1, replica_cpus: float = 1.0,
+                replica_gpus: float = 0.0) -> Iterator[bool]:
+    """Ray connected for a whole run (replicas, then judges as Ray tasks), from the calling
+    (main) thread; yields whether Ray is in use. A no-op without an address or when connected."""
+    if not address:
+        yield False
+        return
+    connected = connect(address, max(replicas * replica_cpus + 1, 2), replicas * replica_gpus or None)
+    try:
+        yield True
+    finally:
+        disconnect(connected)
 
 
 def node_host() -> str:
