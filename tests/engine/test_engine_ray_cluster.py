@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -194,6 +195,9 @@ def test_killed_replica_on_a_cluster_node_restarts_and_no_item_is_lost_or_repeat
     assert m["judges_on_ray"] == {}  # keywords: a cheap judge stays on the driver
     assert r1["errors"] >= 1 and r1["restarts"] == 1 and len(r1["urls"]) == len(r1["nodes"]) == 2
     assert r0["completed"] + r1["completed"] == 180 and r0["completed"] > 0
+    window = [r["completed"] / r["throughput_per_s"] for r in (r0, r1)]  # both over the pool's one time window
+    assert window[0] == pytest.approx(window[1], rel=0.02) and 0 < window[0] < 120
+    assert read_json(tmp_path / "ray" / "results.json")["summary"]["replicas"] == m["replica_stats"]
     assert not ray.is_initialized()  # the driver disconnected; the cluster stays up
     assert len(cluster.processes()) >= 5
 
@@ -254,6 +258,13 @@ def test_killed_driver_resumes_from_its_cache_with_no_repeated_call(cluster, tmp
     summary = read_json(tmp_path / "run" / "results.json")["summary"]
     assert summary["model_calls"] == 180 - before and summary["cache_hits"] == before
     assert summary["failed"] == 0 and len(outcome(tmp_path / "run")) == 180
+    m = read_json(tmp_path / "run" / "manifest.json")
+    assert m["replicas"] == 2 and summary["replicas"] == m["replica_stats"]
+    printed = re.findall(r"replica (\d): (\d+) answered \(([\d.]+)/s\) · (\d+) connection errors · (\d+) restarts",
+                         r.stdout)  # the CLI's summary, per replica
+    assert [int(x[0]) for x in printed] == [0, 1] and sum(int(x[1]) for x in printed) == 180 - before
+    assert [(int(x[1]), float(x[2]), int(x[3])) for x in printed] == [
+        (s["completed"], s["throughput_per_s"], s["errors"]) for s in m["replica_stats"]]
     assert connect(cluster.address)  # as a driver does: cluster mode off, node IP 127.0.0.1
     try:
         assert _alive_nodes() == 2
