@@ -322,12 +322,13 @@ def test_vllm_replica_that_fails_to_start_is_a_one_line_error(cluster, tmp_path)
     assert "vLLM server exited with status 1: ValueError: broken-model is not a model" in err, err
 
 
-def test_vllm_without_vllm_or_without_ray_is_a_one_line_error(tmp_path):
+def test_vllm_without_vllm_or_without_ray_is_a_one_line_error(tmp_path, monkeypatch):
     import importlib.util
 
     from trustbench.scale.vllm_server import VLLMError, VLLMServer
 
-    assert importlib.util.find_spec("vllm") is None, "vLLM is installed here: this test expects it absent"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "vllm" else real(name, *a))
     with pytest.raises(VLLMError, match=r"^vllm:some/model needs vLLM on the replica's node .*: pip install vllm there$"):
         VLLMServer("some/model", "127.0.0.1")
     data = write_suite(tmp_path / "data", 1)

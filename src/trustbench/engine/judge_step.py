@@ -3,7 +3,7 @@ item's sample line (samples.jsonl, without its score)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +18,14 @@ HEAVY = {"refusal": {"minilm", "classifier", "hf"}, "embedding": {"minilm"},
          "toxicity": {"offline", "static-minilm-tfidf-logreg-tox"}}
 
 
-def judges_on_ray(judges: JudgeSet, specs: Mapping[str, str | None]) -> dict[str, str]:
-    """With --ray (Ray connected): the heavy offline judges answer as Ray tasks on the cluster,
-    in the driver's batches, with the driver's cache; the cheap ones (ngram, keywords) and API
-    judges stay on the driver. Returns {kind: spec} of the judges sent to the cluster."""
+def judges_on_ray(judges: JudgeSet, cfg: Any) -> dict[str, str]:
+    """The one place that decides where judges run. With `--ray ADDRESS|auto` (Ray connected),
+    the heavy offline judges answer as Ray tasks on the cluster, in the driver's batches, with
+    the driver's cache; the cheap ones (ngram, keywords) and API judges stay on the driver, and
+    so does everything under `--ray local` (the cluster is this machine). Returns {kind: spec} of
+    the judges sent to the cluster."""
+    if not cfg.ray or cfg.ray == "local":
+        return {}
     from trustbench.scale.ray_cluster import import_ray
 
     if not import_ray().is_initialized():
@@ -29,6 +33,7 @@ def judges_on_ray(judges: JudgeSet, specs: Mapping[str, str | None]) -> dict[str
     from trustbench.core.judge import CachedJudge
     from trustbench.scale.remote_judge import RayTaskJudge
 
+    specs = {"refusal": cfg.refusal_detector, "embedding": cfg.embedder, "toxicity": cfg.toxicity}
     moved = {}
     for kind, judge in judges.by_kind().items():
         spec = (specs.get(kind) or "").strip()

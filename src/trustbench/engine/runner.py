@@ -126,8 +126,7 @@ async def run_async(
     if cfg.ray:
         from trustbench.engine.judge_step import judges_on_ray
 
-        manifest["judges_on_ray"] = judges_on_ray(judges, {"refusal": cfg.refusal_detector, "embedding": cfg.embedder,
-                                                           "toxicity": cfg.toxicity})
+        manifest["judges_on_ray"] = judges_on_ray(judges, cfg)
     try:
         judged = await judge(tasks, planned, gen, judges)
     finally:
