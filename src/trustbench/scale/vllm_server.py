@@ -60,7 +60,9 @@ class VLLMServer:
                             "pip install vllm there")
         port = _free_port(host)
         self.root = f"http://{'[' + host + ']' if ':' in host else host}:{port}"
-        self.log = Path(tempfile.mkstemp(prefix="trustbench-vllm-", suffix=".log")[1])
+        fd, log = tempfile.mkstemp(prefix="trustbench-vllm-", suffix=".log")
+        os.close(fd)
+        self.log = Path(log)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(vllm_command(model, host, port, gpus=gpus, n_parallel=n_parallel),
                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
