@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from trustbench.engine.eta import LiveEta, fmt_eta
 from trustbench.cli_progress import Progress
 
@@ -59,3 +61,31 @@ def test_progress_column_rereads_the_rate_on_each_refresh():
     assert str(col.render(None)).startswith("1.00/s")
     clock.t += 10  # no call finished: the rate shown falls
     assert str(col.render(None)).startswith("0.50/s")
+
+
+class _LocalModel:
+    """What `estimate_seconds` reads of a model that runs on this machine's CPU."""
+
+    spec = "local:smollm2"
+    cpu_threads = 2
+
+    def identity(self) -> dict:
+        return {"backend": "llama.cpp", "model": "eta-test"}
+
+
+@pytest.mark.parametrize(("load", "scaled"), [(0.0, None), (4.5, 2 / 6.5)])
+def test_first_estimate_scales_the_idle_rate_by_this_machines_load(monkeypatch, tmp_path, load, scaled):
+    import os
+
+    from trustbench.engine import rates
+
+    monkeypatch.setenv("TRUSTBENCH_HOME", str(tmp_path))  # no rates.json from earlier runs
+    monkeypatch.setattr(rates, "_load_rates", lambda: {})
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    seconds, why = rates.estimate_seconds(_LocalModel(), "builtin", 1000)
+    shipped = rates.suite_meta("builtin")["reference_rates"]["local:smollm2"]
+    expected = 1000 / (shipped * (scaled or 1.0))
+    assert seconds == pytest.approx(expected)
+    assert ("scaled by 0.31 for this machine's load (4.5 on 2 cores)" in why) == (scaled is not None)
+    assert "idle 2-core machine" in why

@@ -13,6 +13,36 @@ from trustbench.engine.plan import Planned
 from trustbench.tasks.base import Item, Task
 
 
+# The judges heavy enough to send to a Ray cluster, by kind: spec names (the part before ':').
+HEAVY = {"refusal": {"minilm", "classifier", "hf"}, "embedding": {"minilm"},
+         "toxicity": {"offline", "static-minilm-tfidf-logreg-tox"}}
+
+
+def judges_on_ray(judges: JudgeSet, cfg: Any) -> dict[str, str]:
+    """The one place that decides where judges run. With `--ray ADDRESS|auto` (Ray connected),
+    the heavy offline judges answer as Ray tasks on the cluster, in the driver's batches, with
+    the driver's cache; the cheap ones (ngram, keywords) and API judges stay on the driver, and
+    so does everything under `--ray local` (the cluster is this machine). Returns {kind: spec} of
+    the judges sent to the cluster."""
+    if not cfg.ray or cfg.ray == "local":
+        return {}
+    from trustbench.scale.ray_cluster import import_ray
+
+    if not import_ray().is_initialized():
+        return {}
+    from trustbench.core.judge import CachedJudge
+    from trustbench.scale.remote_judge import RayTaskJudge
+
+    specs = {"refusal": cfg.refusal_detector, "embedding": cfg.embedder, "toxicity": cfg.toxicity}
+    moved = {}
+    for kind, judge in judges.by_kind().items():
+        spec = (specs.get(kind) or "").strip()
+        if spec.partition(":")[0] in HEAVY.get(kind, ()):
+            judges.runners[kind] = CachedJudge(RayTaskJudge(judge, spec), judges.cache)
+            moved[kind] = spec
+    return moved
+
+
 @dataclass
 class JudgedTask:
     """One task's judged items and their sample lines (same order)."""

@@ -36,17 +36,9 @@ def safe_name(spec: str) -> str:
 def run_models(cfg: RunConfig, specs: list[str], run: Callable[[RunConfig], RunResult]) -> tuple[list[RunResult], Path]:
     """Run each model into <out>/<model>; returns the results and <out>."""
     base = Path(cfg.out) if cfg.out else default_out_dir("models")
-    started = False
-    if cfg.ray == "local":
-        from trustbench.scale.ray_cluster import connect
+    if cfg.ray:
+        from trustbench.scale.ray_cluster import ray_session
 
-        started = connect("local", max(cfg.replicas * cfg.replica_cpus + 1, 2),
-                          cfg.replicas * cfg.replica_gpus or None)
-    try:
-        results = [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs]
-    finally:
-        if started:
-            from trustbench.scale.ray_cluster import disconnect
-
-            disconnect(True)
-    return results, base
+        with ray_session(cfg.ray, cfg.replicas, cfg.replica_cpus, cfg.replica_gpus):
+            return [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs], base
+    return [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs], base

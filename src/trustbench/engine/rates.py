@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from trustbench.data.loader import default_cache_dir
@@ -15,15 +16,34 @@ def _rate_key(model: Model, suite: str) -> str:
     return cache_key(model.identity(), suite)
 
 
+def cpu_share(threads: int) -> float:
+    """The share of `threads` busy threads' CPU time this machine can give now: cores over
+    (1-minute load average + threads), at most 1. A model that runs on this machine's CPU slows
+    down by about that much when other work holds the cores."""
+    cores = max(1, os.cpu_count() or 1)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return 1.0
+    return min(1.0, cores / (load + threads))
+
+
 def estimate_seconds(model: Model, suite: str, n_calls: int) -> tuple[float | None, str]:
     """Expected duration: calls times the rate measured on the last run of this model on this
-    suite (rates.json), else the rate shipped for the default model (bench/RESULTS.md)."""
+    suite (rates.json), else the rate shipped for the default model (bench/RESULTS.md, an idle
+    machine). A model that runs on this machine's CPU (`cpu_threads`) gets the shipped rate scaled
+    by `cpu_share`: other work on the cores slows it down."""
     rate = _load_rates().get(_rate_key(model, suite))
     source = "measured on the last run"
     if not rate:
         shipped = suite_meta(suite).get("reference_rates", {}).get(getattr(model, "spec", ""))
         if shipped:
-            rate, source = float(shipped), "measured for this model on a 2-core machine"
+            rate, source = float(shipped), "measured for this model on an idle 2-core machine"
+            threads = getattr(model, "cpu_threads", None)
+            share = cpu_share(threads) if threads else 1.0
+            if share < 0.9:
+                rate *= share
+                source += f", scaled by {share:.2f} for this machine's load ({os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)"
     if n_calls == 0:
         return None, "every response is cached"
     if not rate:

@@ -64,6 +64,9 @@ def load_run_model(cfg: RunConfig) -> Model:
             raise TrustbenchError("--base-url does not combine with --ray (the replicas are the endpoints)")
         return ReplicaPoolModel(cfg.model, address=cfg.ray, replicas=cfg.replicas, replica_cpus=cfg.replica_cpus,
                                 replica_gpus=cfg.replica_gpus)
+    if cfg.model.startswith("vllm:"):
+        raise TrustbenchError(f"model {cfg.model}: vllm: models run as Ray replicas; add --ray local (this machine) "
+                              "or --ray ADDRESS")
     from trustbench.models.spec import load_model
 
     return load_model(cfg.model, base_url=cfg.base_url)
@@ -175,6 +178,11 @@ async def run_async(
             calls = len(gen.fresh)
             if calls and gen_seconds > 0 and not batch_api:  # a batch's turnaround is no request rate
                 save_rate(model, cfg.suite, calls / gen_seconds)
+            if cfg.ray:  # heavy offline judges as Ray tasks on the cluster (nothing overlaps under --ray)
+                from trustbench.engine.judge_step import judges_on_ray
+
+                await pipe.ready  # type: ignore[misc] - the judge loading, before the judges are sent
+                manifest["judges_on_ray"] = judges_on_ray(judges, cfg)
             parts = await pipe.finish(gen)
         finally:
             await pipe.aclose()
@@ -214,4 +222,14 @@ async def run_async(
 
 def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] = print,
         progress: ProgressFactory | None = None) -> RunResult:
+    """With --ray, Ray stays connected for the whole run (connected here, in the calling thread)."""
+    if cfg.ray:
+        from trustbench.scale.ray_cluster import ray_session
+
+        from trustbench.engine.config import check_config
+
+        check_config(cfg)  # bad options and a bad spec fail before Ray starts
+        model = model or load_run_model(cfg)
+        with ray_session(cfg.ray, cfg.replicas, cfg.replica_cpus, cfg.replica_gpus):
+            return asyncio.run(run_async(cfg, model, say, progress))
     return asyncio.run(run_async(cfg, model, say, progress))

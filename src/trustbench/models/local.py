@@ -136,6 +136,11 @@ class LocalLlamaModel(OpenAIChatModel):
             extra_identity={"backend": "llama.cpp", "gguf": gguf.name, "gguf_sha256": self._digest},
         )
 
+    @property
+    def cpu_threads(self) -> int:
+        """Threads this model keeps busy on this machine's cores (the run's time estimate reads it)."""
+        return self.n_servers * self.threads
+
     def info(self) -> dict[str, Any]:
         return {
             **self.identity(),

@@ -14,7 +14,7 @@ from typing import Any
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.models.base import Completion, GenParams, ModelError
 from trustbench.models.openai_http import OpenAIChatModel
-from trustbench.scale.ray_cluster import connect, disconnect, import_ray, node_host
+from trustbench.scale.ray_cluster import connect, disconnect, import_ray
 from trustbench.scale.replica import ReplicaServer, parse_fake
 
 RESTART_TIMEOUT = 300.0
@@ -35,8 +35,11 @@ class ReplicaPoolModel(OpenAIChatModel):
             base = load_model(spec, n_parallel=n_parallel)
             name, extra = base.model, dict(base._extra_identity)  # type: ignore[attr-defined]
             self._base_info = {**base.identity(), "n_parallel": n_parallel, "threads": max(1, int(replica_cpus))}
+        elif spec.startswith("vllm:") and spec.removeprefix("vllm:").strip():
+            name, extra = spec.removeprefix("vllm:").strip(), {}
+            self._base_info = {"backend": "vllm", "model": name, "server": "vLLM OpenAI-compatible server"}
         else:
-            raise SpecError(f"--ray: serves local:smollm2 or local:PATH.gguf replicas, not {spec!r} "
+            raise SpecError(f"--ray: serves local:smollm2, local:PATH.gguf or vllm:MODEL replicas, not {spec!r} "
                             "(an openai: model is balanced over several --base-url values without Ray)")
         super().__init__(name, ["http://127.0.0.1:0/v1"], api_key="", spec=spec, extra_identity=extra)
         self.address, self.n_replicas = address, replicas
@@ -46,7 +49,7 @@ class ReplicaPoolModel(OpenAIChatModel):
         self._live: set[str] = set()
         self._restarting: dict[int, asyncio.Task[None]] = {}
         self._stats: list[dict[str, Any]] = []
-        self._started_cluster = False
+        self._connected = False
         self._t0: float | None = None
         self._t1: float | None = None
 
@@ -59,15 +62,16 @@ class ReplicaPoolModel(OpenAIChatModel):
             return
         need_cpus = max(self.n_replicas * self.replica_cpus + 1, 2)
         need_gpus = self.n_replicas * self.replica_gpus or None
-        self._started_cluster = await asyncio.to_thread(connect, self.address, need_cpus, need_gpus)
+        self._connected = await asyncio.to_thread(connect, self.address, need_cpus, need_gpus)
         ray = import_ray()
         actor_cls = ray.remote(ReplicaServer).options(
-            num_cpus=self.replica_cpus, num_gpus=self.replica_gpus, max_restarts=-1, max_task_retries=0)
-        host = node_host()
+            num_cpus=self.replica_cpus, num_gpus=self.replica_gpus, max_restarts=-1, max_task_retries=0,
+            scheduling_strategy="SPREAD")  # one replica per node first, as far as the nodes' resources allow
         threads = max(1, int(self.replica_cpus))
-        self._actors = [actor_cls.remote(self.spec, host, threads, self.n_parallel) for _ in range(self.n_replicas)]
+        self._actors = [actor_cls.remote(self.spec, threads, self.n_parallel, self.replica_gpus) for _ in range(self.n_replicas)]
         try:
             urls = await asyncio.gather(*(a.url.remote() for a in self._actors))
+            nodes = await asyncio.gather(*(a.node.remote() for a in self._actors))
         except Exception as e:
             await self.aclose()
             raise TrustbenchError(f"--ray: a replica of {self.spec} failed to start ({type(e).__name__}: "
@@ -76,7 +80,7 @@ class ReplicaPoolModel(OpenAIChatModel):
         self._outstanding = dict.fromkeys(urls, 0)
         self._replica_of = {u: i for i, u in enumerate(urls)}
         self._live = set(urls)
-        self._stats = [{"replica": i, "urls": [u], "completed": 0, "errors": 0, "restarts": 0} for i, u in enumerate(urls)]
+        self._stats = [{"replica": i, "nodes": [nodes[i]], "urls": [u], "completed": 0, "errors": 0, "restarts": 0} for i, u in enumerate(urls)]
         await super().start()
         self._t0 = time.monotonic()
 
@@ -119,8 +123,13 @@ class ReplicaPoolModel(OpenAIChatModel):
                         return
                     await asyncio.sleep(0.2)
             if new != url:
+                try:
+                    node = await asyncio.wait_for(self._actors[r].node.remote(), 10)
+                except Exception:
+                    node = None
                 self._stats[r]["restarts"] += 1
                 self._stats[r]["urls"].append(new)
+                self._stats[r]["nodes"].append(node)
                 self._outstanding.setdefault(new, 0)
                 self._replica_of[new] = r
                 self.base_urls = [new if u == url else u for u in self.base_urls]
@@ -143,15 +152,19 @@ class ReplicaPoolModel(OpenAIChatModel):
             t.cancel()
         await super().aclose()
         actors, self._actors = self._actors, []
-        if actors or self._started_cluster:
+        if actors or self._connected:
             await asyncio.to_thread(self._stop, actors)
 
     def _stop(self, actors: list[Any]) -> None:
         ray = import_ray()
+        try:  # a server in a child process (vLLM) is asked to stop first; PDEATHSIG is the fallback
+            ray.get([a.stop.remote() for a in actors], timeout=60)
+        except Exception:
+            pass
         for a in actors:
             try:
                 ray.kill(a, no_restart=True)
             except Exception:
                 pass
-        disconnect(self._started_cluster)
-        self._started_cluster = False
+        disconnect(self._connected)
+        self._connected = False

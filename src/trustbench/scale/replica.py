@@ -2,6 +2,8 @@
 its node and tells the driver its URL. Serve specs:
 
   local:smollm2 | local:PATH.gguf   the managed llama.cpp server (models/local.py)
+  vllm:MODEL                        vLLM's OpenAI-compatible server (scale/vllm_server.py), where
+                                    vLLM is installed on the replica's node
   fake:NAME?rate=R&latency=S        trustbench's fake chat server (tests and bench/), answering
                                     at most R requests/s after S seconds
 """
@@ -32,15 +34,24 @@ class ReplicaServer:
     """The actor body (wrapped with ray.remote by the pool). Restarted by Ray when it dies:
     __init__ runs again and serves on a new port."""
 
-    def __init__(self, spec: str, host: str, threads: int, n_parallel: int):
+    def __init__(self, spec: str, threads: int, n_parallel: int, gpus: float = 0.0):
+        from trustbench.scale.ray_cluster import node_host, node_id
+
         self.spec = spec
         self._server: Any = None
+        self._node = node_id()
+        host = node_host()
         if spec.startswith("fake:"):
             from trustbench.testing.fakeserver import FakeServer
 
             _, opts = parse_fake(spec)
             self._server = FakeServer(**opts).__enter__()
             self._url = self._server.url
+        elif spec.startswith("vllm:"):
+            from trustbench.scale.vllm_server import VLLMServer
+
+            self._server = VLLMServer(spec.removeprefix("vllm:"), host, gpus=gpus, n_parallel=n_parallel)
+            self._url = f"{self._server.root}/v1"
         else:
             from trustbench.models.local import smollm2_path, start_llama_server
 
@@ -67,6 +78,15 @@ class ReplicaServer:
 
     def url(self) -> str:
         return self._url
+
+    def node(self) -> str:
+        return self._node
+
+    def stop(self) -> None:
+        """Stop a server that runs in a child process (vLLM); the others die with the actor."""
+        stop = getattr(self._server, "stop", None)
+        if stop is not None:
+            stop()
 
     def pid(self) -> int:
         return os.getpid()
