@@ -33,6 +33,8 @@ SETTINGS: dict[str, dict] = {
     "8 slots, 1 thread": {"n_parallel": 8, "threads": 1},
     "1 server x 2 threads, 8 slots (before)": {"n_parallel": 8, "servers": 1, "threads": 2},
     "2 servers x 1 thread, 4 slots each": {"n_parallel": 8, "servers": 2, "threads": 1},
+    "2 servers x 1 thread, 8 slots each": {"n_parallel": 16, "servers": 2, "threads": 1},
+    "2 servers x 1 thread, 2 slots each": {"n_parallel": 4, "servers": 2, "threads": 1},
 }
 
 
