@@ -54,6 +54,9 @@ def cache(tmp_path):
 
 
 def test_llm_judge_replays_old_keys_through_both_paths(cache):
+    from trustbench.tasks.registry import all_tasks
+
+    all_tasks()  # the tasks register their judge prompts ("qa_correct" is internal.py's)
     cache.put(OLD_KEYS["llm_attempt0"], {"reply": "maybe", "label": None, "template": "qa_correct",
                                          "version": "1", "attempt": 0}, kind="judge")
     cache.put(OLD_KEYS["llm_attempt1"], {"reply": "NO", "label": "NO", "template": "qa_correct",
