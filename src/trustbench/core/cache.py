@@ -87,17 +87,8 @@ class Cache:
         return out
 
     def put(self, key: str, value: dict[str, Any], kind: str = "model") -> None:
-        """Insert and commit at once (autocommit), so a kill -9 right after loses nothing."""
-        blob = json.dumps(value, ensure_ascii=False)
-        with self._lock:
-            try:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO responses (key, kind, value, created) VALUES (?, ?, ?, ?)",
-                    (key, kind, blob, time.time()),
-                )
-            except sqlite3.OperationalError as e:
-                raise TrustbenchError(f"cache {self.path}: write failed ({e})") from None
-            self.writes += 1
+        """Insert and commit at once, so a kill -9 right after loses nothing."""
+        self.put_many([(key, value)], kind)
 
     def put_many(self, rows: list[tuple[str, dict[str, Any]]], kind: str = "model") -> None:
         """Insert (key, value) rows in one transaction: one commit for a judge's batch of answers."""

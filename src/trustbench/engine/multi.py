@@ -4,9 +4,12 @@ writes the leaderboard of `trustbench compare` into <out>/comparison."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from trustbench.engine.config import RunConfig, RunResult
 from trustbench.engine.write import default_out_dir
@@ -36,9 +39,10 @@ def safe_name(spec: str) -> str:
 def run_models(cfg: RunConfig, specs: list[str], run: Callable[[RunConfig], RunResult]) -> tuple[list[RunResult], Path]:
     """Run each model into <out>/<model>; returns the results and <out>."""
     base = Path(cfg.out) if cfg.out else default_out_dir("models")
-    if cfg.ray:
+    session: AbstractContextManager[Any] = contextlib.nullcontext()
+    if cfg.ray:  # one cluster for every model's replicas
         from trustbench.scale.ray_cluster import ray_session
 
-        with ray_session(cfg.ray, cfg.replicas, cfg.replica_cpus, cfg.replica_gpus):
-            return [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs], base
-    return [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs], base
+        session = ray_session(cfg.ray, cfg.replicas, cfg.replica_cpus, cfg.replica_gpus)
+    with session:
+        return [run(replace(cfg, model=spec, out=str(base / safe_name(spec)))) for spec in specs], base

@@ -41,6 +41,8 @@ def __getattr__(name: str):
 
         return score_task
     raise AttributeError(name)
+
+
 _scrub_argv = scrub_argv  # the name the secrets test imports
 
 ProgressFactory = Callable[[int, int], AbstractContextManager[ProgressSink]]  # (items, fresh calls)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -28,6 +29,24 @@ def parse_fake(spec: str) -> tuple[str, dict[str, float]]:
     if not name or unknown:
         raise SpecError(f"bad model spec {spec!r}: fake:NAME?rate=R&latency=S")
     return name, opts
+
+
+def wait_healthy(root: str, timeout: float, *, interval: float = 0.1,
+                 check: Callable[[], None] = lambda: None) -> bool:
+    """Poll `root`/health until it answers 200 (True) or `timeout` seconds pass (False); `check`
+    runs before each poll and raises when the server can no longer come up."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        check()
+        try:
+            if httpx.get(f"{root}/health", timeout=5).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(interval)
+    return False
 
 
 class ReplicaServer:
@@ -64,17 +83,8 @@ class ReplicaServer:
 
     @staticmethod
     def _wait_healthy(root: str, timeout: float = 120.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{root}/health", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"llama.cpp server at {root} not healthy after {timeout:g}s")
+        if not wait_healthy(root, timeout):
+            raise RuntimeError(f"llama.cpp server at {root} not healthy after {timeout:g}s")
 
     def url(self) -> str:
         return self._url

@@ -14,10 +14,9 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
+from trustbench.scale.replica import wait_healthy
 
 START_TIMEOUT_S = float(os.environ.get("TRUSTBENCH_VLLM_START_S", "900"))  # large models load slowly
 
@@ -74,17 +73,12 @@ class VLLMServer:
             raise
 
     def _wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise VLLMError(f"vLLM server exited with status {self.proc.returncode}: {self._last_line()}")
-            try:
-                if httpx.get(f"{self.root}/health", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise VLLMError(f"vLLM server at {self.root} not healthy after {timeout:g}s: {self._last_line()}")
+        if not wait_healthy(self.root, timeout, interval=0.5, check=self._check_running):
+            raise VLLMError(f"vLLM server at {self.root} not healthy after {timeout:g}s: {self._last_line()}")
+
+    def _check_running(self) -> None:
+        if self.proc.poll() is not None:
+            raise VLLMError(f"vLLM server exited with status {self.proc.returncode}: {self._last_line()}")
 
     def _last_line(self) -> str:
         try:
