@@ -12,7 +12,7 @@ judge-error adjustment (`trustbench.scoring.judge_error`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -59,47 +59,35 @@ def _units(task: Scorable, items: Sequence[Item]) -> list[list[int]] | None:
     return list(groups.values()) if len(groups) < len(items) else None
 
 
-def _resample_unit_outcomes(outcomes: Sequence[Any], units: list[list[int]], draw: np.ndarray,
-                            copy: Any, cache: dict[tuple[int, int], Any]) -> list[Any]:
-    """A cluster resample of parsed outcomes: those of each drawn unit, in the order
-    `_resample_units` gives their items; the r-th repeat of a unit is `copy(outcome, r)` where the
-    scorer has a `copy`, so that its aggregate counts the repeat as a unit of its own."""
+def _resample_units(xs: Sequence[Any], units: list[list[int]], draw: np.ndarray,
+                    copy: Callable[[Any, int], Any] | None, cache: dict[tuple[int, int], Any]) -> list[Any]:
+    """A cluster resample of `xs` (parsed outcomes, or items): those of each drawn unit; the r-th
+    repeat of a unit is `copy(x, r)` where there is a `copy` (so that the scorer counts it as a unit
+    of its own), else the same elements again."""
     out: list[Any] = []
     seen: dict[int, int] = {}
     for u in draw.tolist():
         r = seen.get(u, 0)
         seen[u] = r + 1
         if r == 0 or copy is None:
-            out.extend(outcomes[pos] for pos in units[u])
+            out.extend(xs[pos] for pos in units[u])
             continue
         for pos in units[u]:
-            o = cache.get((pos, r))
-            if o is None:
-                o = cache[(pos, r)] = copy(outcomes[pos], r)
-            out.append(o)
+            x = cache.get((pos, r))
+            if x is None:
+                x = cache[(pos, r)] = copy(xs[pos], r)
+            out.append(x)
     return out
 
 
-def _resample_units(task: Scorable, items: Sequence[Item], units: list[list[int]], draw: np.ndarray,
-                    cache: dict[tuple[int, int], Item]) -> list[Item]:
-    """A cluster resample of items, for a scorer that is not a `SplitScorer`: the items of each
-    drawn unit; the r-th repeat of a unit gets ids "<id>#r" and, where the task says how
-    (`unit_copy`), records that make it a distinct unit for the scorer."""
-    out: list[Item] = []
-    seen: dict[int, int] = {}
-    for u in draw.tolist():
-        r = seen.get(u, 0)
-        seen[u] = r + 1
-        for pos in units[u]:
-            if r == 0:
-                out.append(items[pos])
-                continue
-            it = cache.get((pos, r))
-            if it is None:
-                rec = task.unit_copy(items[pos].record, r) if task.unit_copy else items[pos].record
-                it = cache[(pos, r)] = replace(items[pos], id=f"{items[pos].id}#{r}", record=rec)
-            out.append(it)
-    return out
+def _item_copy(task: Scorable) -> Callable[[Item, int], Item]:
+    """For a scorer that is not a `SplitScorer`: the r-th repeat of an item gets id "<id>#r" and,
+    where the task says how (`unit_copy`), a record that makes its unit distinct for the scorer."""
+    def copy(it: Item, r: int) -> Item:
+        rec = task.unit_copy(it.record, r) if task.unit_copy else it.record
+        return replace(it, id=f"{it.id}#{r}", record=rec)
+
+    return copy
 
 
 def attach_intervals(
@@ -161,13 +149,13 @@ def attach_intervals(
                 if units is None:
                     sample = [outcomes[i] for i in idx.tolist()]
                 else:
-                    sample = _resample_unit_outcomes(outcomes, units, idx, split.copy, cache)
+                    sample = _resample_units(outcomes, units, idx, split.copy, cache)
                 res = split.aggregate(sample, mode).metrics
             else:  # fallback for a scorer that is not a SplitScorer: re-run it on resampled items
                 if units is None:
                     items_sample = _resample_items(items, idx, cache)
                 else:
-                    items_sample = _resample_units(task, items, units, idx, cache)
+                    items_sample = _resample_units(items, units, idx, _item_copy(task), cache)
                 res = task.score(items_sample, mode).metrics
             for k in boot_keys:
                 m = res.get(k)
