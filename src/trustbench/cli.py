@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import inspect
 import json
+import os
 import sys
+import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.markup import escape
@@ -338,6 +342,30 @@ def data_verify(directory: Annotated[Path, typer.Argument(help="TrustLLM data di
 
 def main() -> None:
     """Entry point; command-line usage errors are one line too (not a usage box)."""
+    try:
+        _main()
+    except SystemExit as e:
+        exit_now(e.code)
+    exit_now(0)
+
+
+def exit_now(code: object) -> NoReturn:
+    """End the process as mypy does: run the exit handlers, flush, then `os._exit`, skipping the
+    interpreter's teardown (0.1-0.2 s freeing every module's objects after a run). A normal exit
+    under a profiler or tracer (cProfile, coverage write their data after `main` returns), while
+    another non-daemon thread still runs (Python would join it), or for a non-integer code."""
+    code = 0 if code is None else code
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if others or not isinstance(code, int) or sys.gettrace() is not None or sys.getprofile() is not None:
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def _main() -> None:
     try:
         from typer._click import exceptions as click_exc  # typer vendors click
     except ImportError:  # older typer uses click itself

@@ -43,7 +43,7 @@ def test_a_new_task_joins_the_frontier_by_declaring_its_refusal_rate(monkeypatch
     tasks = registry.all_tasks()
     extra = replace(tasks["safety/exaggerated_safety"], file="more_safe_prompts.json",
                     refusal_rate=RefusalRate("safe", ("refused",)))
-    monkeypatch.setattr(registry, "all_tasks", lambda: {**tasks, extra.name: extra})
+    monkeypatch.setattr(registry, "tasks_for", lambda names: {**tasks, extra.name: extra})
     run = _run({
         "safety/exaggerated_safety": {"rta": _rate(20, 100)},
         "safety/more_safe_prompts": {"refused": _rate(10, 100)},

@@ -191,8 +191,8 @@ class CachedJudge:
                 break
             keys = {i: keys0[i] if attempt == 0 else self.key(queries[i], attempt) for i in pending}
             records: dict[int, Mapping[str, Any]] = {}
-            if self.cache is not None:
-                found = self.cache.get_many([k for k in keys.values() if k is not None])
+            if self.cache is not None:  # the cache is read and written in a thread: never on the event loop
+                found = await asyncio.to_thread(self.cache.get_many, [k for k in keys.values() if k is not None])
                 for i, k in keys.items():
                     if k is not None and k in found and self._keep(found[k]):
                         records[i] = found[k]
@@ -257,7 +257,7 @@ class CachedJudge:
                 if k is not None and self.cache is not None and self._keep(rec):
                     rows.append((k, dict(rec)))
             if rows and self.cache is not None:
-                self.cache.put_many(rows, kind=kind)  # the batch's answers in one commit
+                await asyncio.to_thread(self.cache.put_many, rows, kind=kind)  # the batch's answers in one commit
 
         tasks = [asyncio.ensure_future(one(b)) for b in batches]
         try:

@@ -1,17 +1,16 @@
 """Generate step: every planned request answered from the cache or by the model (scheduled,
-retried), each response committed to the cache the moment it arrives (by one writer thread, so
-the event loop never waits on the disk), and reported to `on_resolved` (the pipeline that judges
+retried), each response committed to the cache as it arrives (group commits in one writer
+thread, so the event loop never waits on the disk), and reported to `on_resolved` (the pipeline that judges
 and scores tasks while the others generate)."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from trustbench.core.cache import Cache
+from trustbench.core.cache import Cache, GroupWriter
 from trustbench.engine.plan import Planned
 from trustbench.core.scheduler import Scheduler
 from trustbench.models.base import Model, ModelError
@@ -67,16 +66,17 @@ async def generate(
     scheduler: Scheduler,
     progress: ProgressSink | None = None,
     on_resolved: Callable[[str, Generation], None] | None = None,
+    stored: dict[str, dict[str, Any]] | None = None,
 ) -> Generation:
     """Every planned request answered (or failed); `on_resolved(key, generation)` is called once
     per cache key as soon as its response (or error) is in the returned Generation: at once for
-    cache hits, then as each call ends."""
+    cache hits, then as each call ends. `stored`: the cache's answers, when the caller read them."""
     progress = progress or NoProgress()
     resolved = on_resolved or (lambda key, gen: None)
     unique: dict[str, Planned] = {}
     for p in planned:
         unique.setdefault(p.key, p)
-    stored = cache.get_many(list(unique))
+    stored = dict(stored) if stored is not None else cache.get_many(list(unique))
     hits = sum(1 for p in planned if p.key in stored)
     progress.advance(hit=True, n=hits)
     out = Generation(stored, cache_hits=hits)
@@ -88,8 +88,7 @@ async def generate(
         if p.key not in stored:
             dupes[p.key] = dupes.get(p.key, 0) + 1
 
-    writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="trustbench-cache")
-    loop = asyncio.get_running_loop()
+    writer = GroupWriter(cache)
 
     async def one(p: Planned) -> None:
         try:
@@ -101,7 +100,7 @@ async def generate(
             return
         out.fresh.add(p.key)
         value = {"text": completion.text, "finish_reason": completion.finish_reason}
-        await loop.run_in_executor(writer, cache.put, p.key, value)  # committed before the item counts as done
+        await writer.put(p.key, value)  # committed before the item counts as done
         stored[p.key] = value
         progress.advance(n=dupes[p.key])
         resolved(p.key, out)
@@ -115,5 +114,5 @@ async def generate(
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
     finally:
-        writer.shutdown(wait=True)  # responses already received are committed, also on Ctrl-C
+        writer.close()  # responses already received are committed, also on Ctrl-C
     return out

@@ -4,9 +4,9 @@ from the same options, data and cache as the run, without calling the model."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from trustbench.core.cache import Cache
 from trustbench.engine.config import RunConfig, open_cache
 from trustbench.engine.plan import Planned, load_datasets, plan
 from trustbench.engine.rates import estimate_seconds
@@ -15,10 +15,10 @@ from trustbench.models.base import Model
 from trustbench.plan import Plan, check_max_cost, check_prices, make_plan
 
 
-def _plan(planned: Sequence[Planned], cache: Cache, cfg: RunConfig, seconds: float | None, why: str,
+def _plan(planned: Sequence[Planned], cached: Mapping[str, Any], cfg: RunConfig, seconds: float | None, why: str,
           counts: dict[str, int] | None = None, counted_by: str | None = None) -> Plan:
+    """The plan of `planned`, of which the cache already answers `cached` (responses by key)."""
     check_prices(cfg.price_in, cfg.price_out)
-    cached = cache.get_many(list({p.key for p in planned}))
     return make_plan(
         planned, cached, model_spec=cfg.model, judge_spec=cfg.judge, refusal_detector=cfg.refusal_detector,
         seconds=seconds, time_note=why, token_counts=counts, counted_by=counted_by,
@@ -26,10 +26,10 @@ def _plan(planned: Sequence[Planned], cache: Cache, cfg: RunConfig, seconds: flo
     )
 
 
-def first_line_or_refuse(planned: Sequence[Planned], cache: Cache, cfg: RunConfig, seconds: float | None,
-                         why: str) -> str:
+def first_line_or_refuse(planned: Sequence[Planned], cached: Mapping[str, Any], cfg: RunConfig,
+                         seconds: float | None, why: str) -> str:
     """The plan's first line for `run`; raises TrustbenchError when it could cost more than --max-cost."""
-    p = _plan(planned, cache, cfg, seconds, why)
+    p = _plan(planned, cached, cfg, seconds, why)
     check_max_cost(p, cfg.max_cost)
     return p.first_line()
 
@@ -59,7 +59,7 @@ async def plan_async(cfg: RunConfig, model: Model | None = None, *, count_tokens
             if got is not None:
                 counts = {p.key: n for p, n in zip(todo, got[0], strict=True)}
                 counted_by = got[1]
-        result = _plan(planned, cache, cfg, seconds, why, counts, counted_by)
+        result = _plan(planned, stored, cfg, seconds, why, counts, counted_by)
         result.tokenizer_error = failed
         return result
     finally:

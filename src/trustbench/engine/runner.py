@@ -49,11 +49,14 @@ ProgressFactory = Callable[[int, int], AbstractContextManager[ProgressSink]]  # 
 
 
 def build_judges(cfg: RunConfig, cache) -> JudgeSet:
-    """The run's judges; the task registry is loaded first, so the LLM judge knows every task's prompt."""
+    """The run's judges. With an LLM judge the whole task registry is loaded first: the judge
+    knows every task's prompt (its identity and cache keys name them all)."""
     from trustbench.judges.factory import make_judges
-    from trustbench.tasks.registry import all_tasks
 
-    all_tasks()
+    if cfg.judge:
+        from trustbench.tasks.registry import all_tasks
+
+        all_tasks()
     return make_judges(cfg, cache)
 
 
@@ -72,6 +75,16 @@ def load_run_model(cfg: RunConfig) -> Model:
     from trustbench.models.spec import load_model
 
     return load_model(cfg.model, base_url=cfg.base_url)
+
+
+def open_run_dir(cfg: RunConfig, out_dir: Path, root: Path, datasets: Any, model: Model,
+                 judges: JudgeSet) -> tuple[RunWriter, dict[str, Any]]:
+    """The run directory with its manifest (in a thread while the model answers: the records'
+    models are built and the file written off the event loop); fails early when not writable."""
+    writer = RunWriter(out_dir)
+    manifest = build_manifest(cfg, out_dir, root, datasets, model, judges)
+    writer.write_manifest(manifest)
+    return writer, manifest
 
 
 def overlaps_generation(cfg: RunConfig) -> bool:
@@ -104,14 +117,14 @@ async def run_async(
     cache = open_cache(cfg.cache)
     out_dir = Path(cfg.out) if cfg.out else default_out_dir(cfg.model)
     planned = plan(datasets, model, cfg)
-    n_unique = len({p.key for p in planned})
-    n_new = n_unique - len(cache.get_many([p.key for p in planned]))
+    stored = cache.get_many(list({p.key: None for p in planned}))  # read once: for the plan and the generate step
+    n_new = len({p.key for p in planned}) - len(stored)
     seconds, why = estimate_seconds(model, cfg.suite, n_new)
     from trustbench.engine.pipeline import Pipeline
     from trustbench.engine.preflight import first_line_or_refuse
 
     shard = f" [shard {cfg.shard}]" if cfg.shard else ""
-    first_line = first_line_or_refuse(planned, cache, cfg, seconds, why) + shard  # raises above --max-cost
+    first_line = first_line_or_refuse(planned, stored, cfg, seconds, why) + shard  # raises above --max-cost
     scheduler = make_scheduler(cfg)
     batch_api = getattr(model, "batch_api", False)
     judge_error: dict[str, Any] = {}
@@ -142,14 +155,14 @@ async def run_async(
     async def generation() -> Generation:
         if not n_new:
             info["model"] = model.info()
-            return await generate(planned, model, cache, scheduler, relay, pipe.resolved)
+            return await generate(planned, model, cache, scheduler, relay, pipe.resolved, stored)
         async with model:
             info["model"] = model.info()
             if batch_api:
                 from trustbench.engine.batch_step import generate_batch
 
                 return await generate_batch(planned, model, cache, out_dir, relay, say)  # type: ignore[arg-type]
-            return await generate(planned, model, cache, scheduler, relay, pipe.resolved)
+            return await generate(planned, model, cache, scheduler, relay, pipe.resolved, stored)
 
     t0 = time.monotonic()
     gen_task: asyncio.Future[Generation] | None = None
@@ -159,9 +172,7 @@ async def run_async(
         judges = await asyncio.to_thread(build_judges, cfg, cache)
         try:
             say(first_line)
-            writer = RunWriter(out_dir)  # fails early on an unwritable directory
-            manifest = build_manifest(cfg, out_dir, root, datasets, model, judges)
-            writer.write_manifest(manifest)
+            writer, manifest = await asyncio.to_thread(open_run_dir, cfg, out_dir, root, datasets, model, judges)
             from trustbench.engine.warmup import start_warmup
 
             warm = start_warmup(judges, datasets, cfg.report, cfg.model)  # judge and report loading overlap generation

@@ -59,7 +59,7 @@ class ChatLLMJudge(ChatJudge, LLMJudge):
             "model": self.model.identity(),
             "params": self.params.to_dict(),
             "max_attempts": self.max_attempts,
-            "prompts": {name: p.version for name, p in self.prompts.items()},
+            "prompts": {name: p.version for name, p in sorted(self.prompts.items())},
         }
 
     def _prompt(self, template: str | None) -> JudgePrompt:

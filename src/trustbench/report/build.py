@@ -55,11 +55,11 @@ def frontier_point(run: RunData) -> dict[str, Any] | None:
     Both from the refusal-rate metrics' counts (either scoring mode), with Wilson intervals.
     None when the run lacks every safe-prompt task or every harmful-prompt task.
     """
-    from trustbench.tasks.registry import all_tasks
+    from trustbench.tasks.registry import tasks_for
 
     tasks = run.tasks
     found: dict[str, list[tuple[str, tuple[int, int]]]] = {"safe": [], "harmful": []}
-    for name, task in all_tasks().items():
+    for name, task in tasks_for(tasks).items():
         rr = task.refusal_rate
         if rr is None:
             continue

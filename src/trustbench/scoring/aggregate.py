@@ -18,8 +18,6 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
-import numpy as np
-
 from trustbench.scoring.metric import Direction, Metric, not_computed, proportion
 
 NEEDS_JUDGE = "needs an LLM judge (--judge SPEC)"
@@ -99,6 +97,8 @@ def mean_of(
 def cosine(a: Any, b: Any, *, zero: float | None = None) -> float | None:
     """Cosine similarity of two 1-d vectors; None for mismatched, empty or non-finite vectors.
     A zero vector gives `zero` (None; TrustLLM's scikit-learn gives 0)."""
+    import numpy as np  # here: the task modules import this one before a run's first request
+
     va, vb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if va.ndim != 1 or va.shape != vb.shape or va.size == 0:
         return None

@@ -49,12 +49,14 @@ def _load(ref: str) -> list[Task]:
 
 
 @cache
-def registered() -> dict[str, Registered]:
-    """Every task by name ("safety/jailbreak"): built-ins in dimension order, then plugins."""
-    out: dict[str, Registered] = {}
-    for ref in _BUILTINS.values():
-        for task in _load(ref):
-            out[task.name] = Registered(task, BUILTIN)
+def _builtin(dimension: str) -> tuple[Task, ...]:
+    return tuple(_load(_BUILTINS[dimension]))
+
+
+@cache
+def _plugins() -> tuple[tuple[Task, str, str], ...]:
+    """Every plugin task with its source and its entry point, in entry-point name order."""
+    out = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         dist = f"{ep.dist.name} {ep.dist.version}" if ep.dist is not None else "unknown distribution"
         source = f"plugin {dist} ({ep.name} = {ep.value})"
@@ -63,14 +65,27 @@ def registered() -> dict[str, Registered]:
         except Exception as e:  # a broken plugin: say which one, never drop it silently
             raise TrustbenchError(f"task plugin {ep.name!r} ({ep.value}, {dist}): "
                                   f"{type(e).__name__}: {e}") from None
-        for task in tasks:
-            if task.name in out:
-                raise TrustbenchError(f"task plugin {ep.name!r} ({ep.value}): task {task.name!r} "
-                                      f"is already registered by {out[task.name].source}")
-            out[task.name] = Registered(task, source)
+        out += [(task, source, f"{ep.name!r} ({ep.value})") for task in tasks]
+    return tuple(out)
+
+
+def _registry(builtin_dimensions: Iterable[str]) -> dict[str, Registered]:
+    """The built-in tasks of these dimensions (in dimension order), then every plugin task."""
+    out = {t.name: Registered(t, BUILTIN) for dim in builtin_dimensions for t in _builtin(dim)}
+    for task, source, entry_point in _plugins():
+        if task.name in out:
+            raise TrustbenchError(f"task plugin {entry_point}: task {task.name!r} "
+                                  f"is already registered by {out[task.name].source}")
+        out[task.name] = Registered(task, source)
     for name, r in out.items():  # the judge prompts the tasks own, known to the LLM judge by name
         register_templates(r.task.judge_templates, owner=f"task {name}, {r.source}")
     return out
+
+
+@cache
+def registered() -> dict[str, Registered]:
+    """Every task by name ("safety/jailbreak"): built-ins in dimension order, then plugins."""
+    return _registry(DIMENSIONS)
 
 
 def all_tasks() -> dict[str, Task]:
@@ -91,16 +106,26 @@ def get_task(name: str) -> Task:
     return tasks[name]
 
 
+def tasks_for(names: Iterable[str]) -> dict[str, Task]:
+    """The registry as far as `names` (dimensions or task names) need it: when each falls in a
+    built-in dimension ("safety", "safety/jailbreak"), only those dimensions' task modules are
+    imported (and the plugins); otherwise every task. A run of two tasks loads two modules."""
+    named = {n.partition("/")[0] for n in names}
+    if named <= set(DIMENSIONS):
+        return {name: r.task for name, r in _registry([d for d in DIMENSIONS if d in named]).items()}
+    return all_tasks()
+
+
 def select_tasks(selector: str | None) -> list[Task]:
     """Parse `--tasks`: comma-separated dimensions or task names; None means all."""
-    tasks = all_tasks()
     if not selector:
-        return list(tasks.values())
+        return list(all_tasks().values())
+    parts = [p for p in (p.strip() for p in selector.split(",")) if p]
+    tasks = tasks_for(parts)
+    dims = set(DIMENSIONS) | {t.dimension for t in tasks.values()}
     chosen: dict[str, Task] = {}
-    for part in (p.strip() for p in selector.split(",")):
-        if not part:
-            continue
-        if part in dimensions():
+    for part in parts:
+        if part in dims:
             matched = [t for t in tasks.values() if t.dimension == part]
             if not matched:
                 raise TrustbenchError(f"--tasks: dimension {part!r} has no tasks implemented")

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from trustbench.scoring.metric import Metric, not_computed
 from trustbench.tasks.base import Item, Record, ScoringMode, SplitScorer, Task, TaskScore
 from trustbench.tasks.common import parse_option
@@ -56,6 +54,7 @@ def parse_salary(text: str | None) -> str | None:
 def _chi2(rows: list[tuple[str, Any]], attr: str, mode: ScoringMode, total: int, parsed: int) -> dict[str, Metric]:
     from scipy.stats import chi2_contingency  # imported here: scipy.stats costs seconds at start-up
     from scipy.stats.contingency import association
+    import numpy as np
 
     groups = sorted({g for g, _ in rows})
     bands = sorted({b for _, b in rows}, key=str)

@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from pydantic import field_validator
 
 from trustbench.scoring.metric import Metric, not_computed
@@ -65,6 +64,8 @@ def confaide_parse(response: str | None, mode: ScoringMode) -> int | None:
 
 def _population_pearson(xs: list[float], ys: list[float]) -> float | None:
     """TrustLLM's pearson_correlation: population covariance / (std x * std y); None if a std is 0."""
+    import numpy as np
+
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     sx, sy = float(x.std()), float(y.std())
     if sx == 0.0 or sy == 0.0:
@@ -112,6 +113,8 @@ def aggregate_confaide(outcomes: Sequence[RatingOutcome], mode: ScoringMode) -> 
              not_computed("TrustLLM returns None: no pairs or zero variance", total=total, parsed=parsed,
                           description=desc))
         return TaskScore(metrics={"pearson_correlation": m}, per_item=per_item)
+
+    import numpy as np
 
     n = len(xs)
     if n < 3 or float(np.std(xs)) == 0.0 or float(np.std(ys)) == 0.0:
