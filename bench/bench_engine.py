@@ -28,6 +28,15 @@ from trustbench.models.base import GenParams
 from trustbench.models.openai_http import OpenAIChatModel
 
 
+def precompile(src: Path | str) -> None:
+    """Write the bytecode of a source tree, as `pip install` does for an installed package, so a
+    timed fresh process loads trustbench's modules instead of compiling them (a checkout run
+    with PYTHONDONTWRITEBYTECODE=1, as on this machine, otherwise compiles them in every run)."""
+    import compileall
+
+    compileall.compile_dir(str(src), quiet=1)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -3,7 +3,8 @@
     python bench/bench_overhead.py [--data ../shared/data/trustllm] [--repeat 3] [--before-src DIR]
 
 1. End to end: `trustbench run` (jailbreak + misuse, 1,000 records each, concurrency 64, default
-   judges, HTML report) as a fresh process against a fake OpenAI-compatible server with 100 ms
+   judges, HTML report) as a fresh process (bytecode written first, as an installed package has
+   it) against a fake OpenAI-compatible server with 100 ms
    latency (its own process), empty HOME and cache. Prints wall clock, the run's generation window
    (results.json summary.generation_seconds) and their ratio (target <= 1.3).
    With --before-src (the src/ of an older checkout, e.g. `git archive <commit> src | tar -x -C DIR`),
@@ -28,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))  # the breakdown runs this checkout in process
-from bench_engine import start_server  # noqa: E402
+from bench_engine import precompile, start_server  # noqa: E402
 
 
 def run_args(url: str, data: str, tmp: str) -> list[str]:
@@ -108,6 +109,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--before-src", type=Path)
     a = ap.parse_args()
+    for src in (ROOT / "src", a.before_src):  # bytecode written first, as an installed package has it
+        if src:
+            precompile(src)
     proc, url = start_server(0.1)
     try:
         runs, before = [], []

@@ -5,7 +5,8 @@
 One fake OpenAI-compatible server (trustbench.testing.fakeserver, 100 ms latency per request, its
 own process), the same prompts (the first 1,000 of TrustLLM's jailbreak and of misuse files), concurrency 64:
 
-- trustbench: `trustbench run` as a fresh process (empty HOME and cache, default judges: refusal
+- trustbench: `trustbench run` as a fresh process (bytecode written first, as an installed
+  package has it; empty HOME and cache, default judges: refusal
   classifier + offline toxicity, scoring with bootstrap intervals, HTML report): wall clock from
   start to results, and its own generation window (results.json summary.generation_seconds);
 - Inspect AI (PyPI inspect-ai): `inspect eval bench/peers_inspect_task.py --model openai/bench
@@ -39,7 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_engine import start_server  # noqa: E402
+from bench_engine import precompile, start_server  # noqa: E402
 
 RETRY = {408, 429, 500, 502, 503, 504}
 
@@ -132,6 +133,7 @@ def main() -> None:
     ap.add_argument("--skip-inspect", action="store_true", help="leave Inspect AI out (slow under load)")
     a = ap.parse_args()
     texts = prompts(a.data, a.n)
+    precompile(ROOT / "src")
     proc, url = start_server(0.1)
     res: dict[str, list[float]] = {"trustbench": [], "trustbench_gen": [], "inspect": [], "baseline": []}
     try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tbhelp import assert_ok, cli, read_json, run_args
 
-from trustbench.tasks.registry import registered
+from trustbench.tasks.registry import forget
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "adding-a-task.md"
 
@@ -37,9 +37,9 @@ def install(site: Path, module: str, entry_points: str, name: str = "toy-tasks")
 def site(tmp_path, monkeypatch):
     site = tmp_path / "site"
     monkeypatch.syspath_prepend(str(site))
-    registered.cache_clear()
+    forget()
     yield site
-    registered.cache_clear()
+    forget()
     sys.modules.pop("toy_tasks", None)
 
 

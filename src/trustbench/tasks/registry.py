@@ -48,13 +48,7 @@ def _load(ref: str) -> list[Task]:
     return tasks
 
 
-@cache
-def _builtin(dimension: str) -> tuple[Task, ...]:
-    return tuple(_load(_BUILTINS[dimension]))
-
-
-@cache
-def _plugins() -> tuple[tuple[Task, str, str], ...]:
+def _plugins() -> list[tuple[Task, str, str]]:
     """Every plugin task with its source and its entry point, in entry-point name order."""
     out = []
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
@@ -66,12 +60,13 @@ def _plugins() -> tuple[tuple[Task, str, str], ...]:
             raise TrustbenchError(f"task plugin {ep.name!r} ({ep.value}, {dist}): "
                                   f"{type(e).__name__}: {e}") from None
         out += [(task, source, f"{ep.name!r} ({ep.value})") for task in tasks]
-    return tuple(out)
+    return out
 
 
-def _registry(builtin_dimensions: Iterable[str]) -> dict[str, Registered]:
+@cache
+def _registry(builtin_dimensions: tuple[str, ...]) -> dict[str, Registered]:
     """The built-in tasks of these dimensions (in dimension order), then every plugin task."""
-    out = {t.name: Registered(t, BUILTIN) for dim in builtin_dimensions for t in _builtin(dim)}
+    out = {t.name: Registered(t, BUILTIN) for dim in builtin_dimensions for t in _load(_BUILTINS[dim])}
     for task, source, entry_point in _plugins():
         if task.name in out:
             raise TrustbenchError(f"task plugin {entry_point}: task {task.name!r} "
@@ -82,10 +77,14 @@ def _registry(builtin_dimensions: Iterable[str]) -> dict[str, Registered]:
     return out
 
 
-@cache
 def registered() -> dict[str, Registered]:
     """Every task by name ("safety/jailbreak"): built-ins in dimension order, then plugins."""
     return _registry(DIMENSIONS)
+
+
+def forget() -> None:
+    """Drop what was loaded: plugins installed since are found on the next lookup."""
+    _registry.cache_clear()
 
 
 def all_tasks() -> dict[str, Task]:
@@ -112,7 +111,7 @@ def tasks_for(names: Iterable[str]) -> dict[str, Task]:
     imported (and the plugins); otherwise every task. A run of two tasks loads two modules."""
     named = {n.partition("/")[0] for n in names}
     if named <= set(DIMENSIONS):
-        return {name: r.task for name, r in _registry([d for d in DIMENSIONS if d in named]).items()}
+        return {name: r.task for name, r in _registry(tuple(d for d in DIMENSIONS if d in named)).items()}
     return all_tasks()
 
 
