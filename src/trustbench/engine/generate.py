@@ -16,6 +16,9 @@ from trustbench.core.scheduler import Scheduler
 from trustbench.models.base import Model, ModelError
 
 
+FIRST_WAVE = 64  # calls started before the rest of the run's calls are queued
+
+
 class ProgressSink(Protocol):
     """What the generate step reports to; the CLI's progress bar is one (cli_progress.py)."""
 
@@ -105,8 +108,12 @@ async def generate(
         progress.advance(n=dupes[p.key])
         resolved(p.key, out)
 
-    tasks = [asyncio.ensure_future(one(p)) for p in todo]
+    tasks = []
     try:
+        for i, p in enumerate(todo):
+            tasks.append(asyncio.ensure_future(one(p)))
+            if i + 1 == FIRST_WAVE:
+                await asyncio.sleep(0)  # the first requests start before the others are queued
         await asyncio.gather(*tasks)
     except BaseException:  # a cache write failed, or Ctrl-C: stop the other calls before the model closes
         for t in tasks:
