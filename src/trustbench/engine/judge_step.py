@@ -73,6 +73,7 @@ async def judge(tasks: Sequence[Task], planned: Sequence[Planned], gen: Generati
             for p in ps
         ]
         items, notes = await apply_judges(task, items, judges)
+        names: dict[str, Any] = {}  # judge name by kind, asked once per task
         lines = [
             {
                 "task": task.name,
@@ -83,7 +84,7 @@ async def judge(tasks: Sequence[Task], planned: Sequence[Planned], gen: Generati
                 "error": it.error,
                 "verdicts": jsonable_verdicts(it.verdicts),
                 "verdict_notes": note or None,
-                "judges": _judge_names(task, it, judges),
+                "judges": _judge_names(task, it, judges, names),
                 "cached": p.key in stored and p.key not in gen.fresh,
             }
             for p, it, note in zip(ps, items, notes, strict=True)
@@ -103,10 +104,12 @@ def jsonable_verdicts(verdicts: Any) -> dict[str, Any]:
     return out
 
 
-def _judge_names(task: Task, item: Item, judges: JudgeSet) -> dict[str, Any]:
+def _judge_names(task: Task, item: Item, judges: JudgeSet, by_kind: dict[str, Any]) -> dict[str, Any]:
     names: dict[str, Any] = {}
     if item.response is None:
         return names
     for r in task.judges(item.record, item.response):
-        names[r.key] = judges.name_for(r.kind)
+        if r.kind not in by_kind:
+            by_kind[r.kind] = judges.name_for(r.kind)
+        names[r.key] = by_kind[r.kind]
     return names

@@ -1,7 +1,7 @@
 """Load what the judging and report steps will need while the model is generating.
 
-Generation waits on the model; the process is mostly idle. A background thread imports the
-report renderer and the scoring code (numpy) and loads the judges the planned tasks will call
+Generation waits on the model; the process is mostly idle. A background thread compiles the
+report's template, imports the scoring code (numpy) and loads the judges the planned tasks will call
 (the toxicity tokenizer, the MiniLM embedder when a task plans embeddings), so these costs
 overlap generation instead of following it. The embedder (torch) is warmed only when the model runs elsewhere: a local model
 (llama.cpp, transformers) already keeps this machine's cores busy, and loading torch beside
@@ -41,7 +41,9 @@ def _warm(judges: Any, kinds: set[str], report: bool, heavy: bool) -> None:
                 _ = judges.embedder.model
         import trustbench.engine.score_step  # noqa: F401 - numpy and the interval code, for scoring
         if report:
-            import trustbench.report  # noqa: F401
+            from trustbench.report import load_html_renderer
+
+            load_html_renderer()
     except Exception:  # noqa: BLE001 - see the module docstring
         pass
 

@@ -87,6 +87,11 @@ def md_env() -> Environment:
     return _env(False)
 
 
+def load_html_renderer() -> None:
+    """Compile the HTML report's template ahead of rendering (a run does it while the model generates)."""
+    html_env().get_template("report.html.j2")
+
+
 def asset(name: str) -> str:
     return resources.files("trustbench.report").joinpath("templates", name).read_text(encoding="utf-8")
 
