@@ -43,10 +43,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(latency: float) -> tuple[subprocess.Popen, str]:
+def start_server(latency: float, arrivals: str | None = None) -> tuple[subprocess.Popen, str]:
+    """The fake server in its own process; with `arrivals`, it writes each request's arrival time
+    to that file when terminated."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "trustbench.testing.fakeserver", "--port", str(port), "--latency", str(latency)],
+        [sys.executable, "-m", "trustbench.testing.fakeserver", "--port", str(port), "--latency", str(latency),
+         *(["--arrivals", arrivals] if arrivals else [])],
         stdout=subprocess.PIPE,
         text=True,
     )

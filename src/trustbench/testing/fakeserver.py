@@ -16,7 +16,9 @@ import datetime as dt
 import hashlib
 import json
 import random
+import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +68,7 @@ class ServerState:
     requested: Counter = field(default_factory=Counter)  # requests per prompt (any outcome)
     in_flight: int = 0
     max_in_flight: int = 0
+    arrivals: list[float] | None = None  # when a list: each request's arrival (epoch seconds) is appended
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -125,6 +128,8 @@ class _Protocol(asyncio.Protocol):
     async def handle(self, request_line: str, headers: dict[str, str], body: bytes) -> None:
         st = self.state
         st.requests += 1
+        if st.arrivals is not None:
+            st.arrivals.append(time.time())
         st.in_flight += 1
         st.max_in_flight = max(st.max_in_flight, st.in_flight)
         try:
@@ -256,17 +261,24 @@ def main() -> None:
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--fault-rate", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--arrivals", help="on SIGTERM, write each request's arrival time (epoch seconds) here, one per line")
     a = ap.parse_args()
-    state = ServerState(latency=a.latency, fault_rate=a.fault_rate, seed=a.seed)
+    state = ServerState(latency=a.latency, fault_rate=a.fault_rate, seed=a.seed,
+                        arrivals=[] if a.arrivals else None)
 
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: _Protocol(state), "127.0.0.1", a.port)
+        stop = loop.create_future()
+        loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
         print(f"listening on http://127.0.0.1:{a.port}/v1", flush=True)
         async with server:
-            await server.serve_forever()
+            await stop
 
     asyncio.run(serve())
+    if a.arrivals:
+        with open(a.arrivals, "w", encoding="utf-8") as f:
+            f.writelines(f"{t:.6f}\n" for t in state.arrivals or [])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,72 @@
+"""Where the wall clock of a fresh `trustbench run` goes, seen from the server's side.
+
+    python bench/bench_timeline.py [--data ../shared/data/trustllm] [--rounds 5] [--src DIR]
+
+The 2,000-request safety run of bench_peers.py and bench_overhead.py (jailbreak + misuse, 1,000
+each, concurrency 64, default judges, HTML report; a fresh process with an empty HOME, bytecode
+written first) against the fake server with 100 ms latency, which records when each request
+arrives. Per round: process start to the first request's arrival (imports, data, plan, model),
+first arrival to the last response (the last arrival + 100 ms), last response to process exit
+(the last task judged and scored, run directory, report, exit), and the whole. The floor of the
+middle part is ceil(2000 / 64) = 32 rounds of 100 ms = 3.2 s. Medians are printed at the end.
+--src times another checkout's src/ (e.g. `git archive <commit> src | tar -x -C DIR`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_engine import precompile, start_server  # noqa: E402
+from bench_overhead import run_args  # noqa: E402
+
+LATENCY = 0.1
+
+
+def one_round(data: str, src: Path) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        arrivals = Path(tmp, "arrivals.txt")
+        proc, url = start_server(LATENCY, str(arrivals))
+        try:
+            env = {**os.environ, "HOME": tmp, "TRUSTBENCH_HOME": tmp, "PYTHONPATH": str(src)}
+            t0 = time.time()
+            subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=env, check=True,
+                           capture_output=True)
+            t1 = time.time()
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        times = sorted(float(x) for x in arrivals.read_text().split())
+        assert len(times) == 2000, len(times)
+        last_response = times[-1] + LATENCY
+        return {"start to first request": times[0] - t0, "first request to last response": last_response - times[0],
+                "last response to exit": t1 - last_response, "whole run": t1 - t0}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "trustllm"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--src", type=Path, default=ROOT / "src", help="the src/ of the checkout to time (default: this one)")
+    a = ap.parse_args()
+    precompile(a.src)
+    rows = []
+    for r in range(a.rounds):
+        rows.append(one_round(a.data, a.src))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v:.3f} s" for k, v in rows[-1].items())
+              + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"\nmedians of {a.rounds} rounds (floor of the middle part: 3.2 s):")
+    for k in rows[0]:
+        print(f"  {k:32s} {statistics.median(r[k] for r in rows):.3f} s")
+
+
+if __name__ == "__main__":
+    main()
