@@ -16,7 +16,7 @@ from trustbench.core.scheduler import Scheduler
 from trustbench.models.base import Model, ModelError
 
 
-FIRST_WAVE = 64  # calls started before the rest of the run's calls are queued
+WAVE = 64  # calls queued at a time before the event loop runs again
 
 
 class ProgressSink(Protocol):
@@ -112,8 +112,8 @@ async def generate(
     try:
         for i, p in enumerate(todo):
             tasks.append(asyncio.ensure_future(one(p)))
-            if i + 1 == FIRST_WAVE:
-                await asyncio.sleep(0)  # the first requests start before the others are queued
+            if (i + 1) % WAVE == 0:
+                await asyncio.sleep(0)  # queued in waves, the loop running between them: the first requests go out first
         await asyncio.gather(*tasks)
     except BaseException:  # a cache write failed, or Ctrl-C: stop the other calls before the model closes
         for t in tasks:
