@@ -269,8 +269,9 @@ def main() -> None:
     async def serve() -> None:
         loop = asyncio.get_running_loop()
         server = await loop.create_server(lambda: _Protocol(state), "127.0.0.1", a.port)
-        stop = loop.create_future()
-        loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+        stop = loop.create_future()  # with --arrivals, SIGTERM ends the server cleanly (to write them)
+        if a.arrivals:
+            loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
         print(f"listening on http://127.0.0.1:{a.port}/v1", flush=True)
         async with server:
             await stop
