@@ -148,8 +148,9 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     cache = open_cache(cfg.cache)
     out_dir = Path(cfg.out) if cfg.out else default_out_dir(cfg.model)
     planned = plan(datasets, model, cfg)
-    stored = cache.get_many(list({p.key: None for p in planned}))  # read once: for the plan and the generate step
-    n_new = len({p.key for p in planned}) - len(stored)
+    keys = list(dict.fromkeys(p.key for p in planned))
+    stored = cache.get_many(keys)  # read once: for the plan and the generate step
+    n_new = len(keys) - len(stored)
     seconds, why = estimate_seconds(model, cfg.suite, n_new)
     from trustbench.engine.pipeline import Pipeline
     from trustbench.engine.preflight import first_line_or_refuse
