@@ -35,6 +35,10 @@ SETTINGS: dict[str, dict] = {
     "2 servers x 1 thread, 4 slots each": {"n_parallel": 8, "servers": 2, "threads": 1},
     "2 servers x 1 thread, 8 slots each": {"n_parallel": 16, "servers": 2, "threads": 1},
     "2 servers x 1 thread, 2 slots each": {"n_parallel": 4, "servers": 2, "threads": 1},
+    "Q8_0, 2 servers x 1 thread, 4 slots each": {"n_parallel": 8, "servers": 2, "threads": 1, "q8": True},
+    "Q8_0, 2 servers x 1 thread, 8 slots each": {"n_parallel": 16, "servers": 2, "threads": 1, "q8": True},
+    "Q8_0, 2 servers x 1 thread, 16 slots each": {"n_parallel": 32, "servers": 2, "threads": 1, "q8": True},
+    "Q8_0, 1 server x 2 threads, 32 slots": {"n_parallel": 32, "servers": 1, "threads": 2, "q8": True},
 }
 
 

@@ -37,6 +37,23 @@ def test_explicit_threads_mean_one_server():
     assert (m.n_servers, m.slots, m.n_parallel, m.n_ctx) == (2, 3, 6, 3072)
 
 
+def test_smollm2_is_served_as_q8_0_with_16_slots_a_server_and_a_gguf_path_as_it_is(monkeypatch, tmp_path):
+    from trustbench.models.gguf_q8 import ENCODING
+    from trustbench.models.spec import load_model
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    m = load_model("local:smollm2")
+    assert (m.q8, m.n_servers, m.slots, m.n_parallel) == (True, 2, local.SMOLLM2_SLOTS, 2 * local.SMOLLM2_SLOTS)
+    assert m.identity()["weights"] == ENCODING and m.identity()["gguf"] == local.SMOLLM2_FILE
+    assert load_model("local:smollm2", n_parallel=4).n_parallel == 4  # an explicit count (a Ray replica's) wins
+    own = tmp_path / "own.gguf"
+    own.write_bytes(local.smollm2_path().read_bytes())
+    plain = load_model(f"local:{own}")
+    assert (plain.q8, plain.n_parallel, plain.served) == (False, 8, own) and "weights" not in plain.identity()
+    assert plain.identity()["gguf_sha256"] == m.identity()["gguf_sha256"]
+
+
 def _port_open(url: str) -> bool:
     parts = urlsplit(url)
     with socket.socket() as s:

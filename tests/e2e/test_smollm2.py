@@ -54,6 +54,9 @@ def test_safety_run_on_managed_llamacpp(tmp_path, suite_dir, monkeypatch):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["model"]["identity"]["backend"] == "llama.cpp"
     assert manifest["model"]["identity"]["gguf"] == "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert manifest["model"]["identity"]["weights"].startswith("Q8_0, re-encoded from Q4_1")
+    served = Path(manifest["model"]["info"]["served_path"])
+    assert served.parent == tmp_path / "home" / "models" and served.name.endswith(".Q8_0.gguf")
     assert "im_start" in (manifest["model"]["info"]["chat_template"] or "")
     assert manifest["generation"]["safety/misuse"]["temperature"] == 1.0
     samples = [json.loads(line) for line in (out / "samples.jsonl").read_text().splitlines()]

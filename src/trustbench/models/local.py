@@ -4,7 +4,9 @@ The servers run in-process (llama.cpp's C++ HTTP server with continuous batching
 loopback port; trustbench balances requests over them (least outstanding) on the OpenAI-compatible
 path and stops them on exit, Ctrl-C or error. By default one server per core, up to four, with the
 free cores' threads split between them (`default_layout`): on a small machine that means
-single-threaded servers, which never wait on each other's threads.
+single-threaded servers, which never wait on each other's threads. `local:smollm2` serves the
+shipped Q4_1 weights re-encoded as Q8_0 (models/gguf_q8.py), with 16 slots a server; a
+`local:PATH.gguf` file is served as it is.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from typing import Any
 import httpx
 
 from trustbench.errors import SpecError, TrustbenchError
+from trustbench.models.gguf_q8 import ENCODING, q8_copy
 from trustbench.models.openai_http import OpenAIChatModel
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_SLOTS = 16  # a server, for local:smollm2 (bench/bench_llama_settings.py)
 
 
 def smollm2_path() -> Path:
@@ -70,7 +74,7 @@ def default_layout() -> tuple[int, int]:
     return servers, max(1, default_threads() // servers)
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -108,12 +112,14 @@ def start_llama_server(gguf: Path, spec: str, *, n_ctx: int, n_parallel: int, th
 class LocalLlamaModel(OpenAIChatModel):
     """Starts xllamacpp servers on a GGUF file and serves chat completions through them.
 
-    n_parallel: slots in all (split evenly between the servers); n_ctx: context of one server
-    (default 1024 per slot); servers / threads: the layout (default `default_layout`; an explicit
-    `threads` alone means one server with that many threads)."""
+    n_parallel: slots in all (split evenly between the servers), or slots: a server; n_ctx: context
+    of one server (default 1024 per slot); servers / threads: the layout (default `default_layout`; an explicit
+    `threads` alone means one server with that many threads); q8: serve the Q8_0 re-encoding of a
+    Q4_1 file (made once in TRUSTBENCH_HOME/models; the identity says so)."""
 
-    def __init__(self, gguf: Path, *, spec: str, n_parallel: int = 8, n_ctx: int | None = None, threads: int | None = None,
-                 servers: int | None = None, server_options: dict[str, Any] | None = None):
+    def __init__(self, gguf: Path, *, spec: str, n_parallel: int | None = 8, slots: int | None = None, n_ctx: int | None = None,
+                 threads: int | None = None, servers: int | None = None, server_options: dict[str, Any] | None = None,
+                 q8: bool = False):
         if not gguf.is_file():
             raise SpecError(f"model {spec}: GGUF file {gguf} not found")
         self.gguf = gguf
@@ -121,19 +127,22 @@ class LocalLlamaModel(OpenAIChatModel):
             servers, threads = default_layout()
         self.n_servers = max(1, servers or 1)
         self.threads = threads or max(1, default_threads() // self.n_servers)
-        self.slots = max(1, -(-n_parallel // self.n_servers))  # per server
+        self.slots = slots or max(1, -(-(n_parallel or 8) // self.n_servers))  # per server
         self.n_parallel = self.slots * self.n_servers
         self.n_ctx = n_ctx or 1024 * self.slots
         self.server_options = dict(server_options or {})  # other xllamacpp.CommonParams fields (n_batch, ...)
         self._servers: list[Any] = []
-        self._digest = _file_digest(gguf)
+        self._digest = file_digest(gguf)
+        self.q8 = q8
+        self.served = gguf  # the file the servers load (the Q8_0 copy once started, with q8)
         self._props: dict[str, Any] = {}
         super().__init__(
             model=gguf.stem,
             base_urls=["http://127.0.0.1:0"],
             api_key="",
             spec=spec,
-            extra_identity={"backend": "llama.cpp", "gguf": gguf.name, "gguf_sha256": self._digest},
+            extra_identity={"backend": "llama.cpp", "gguf": gguf.name, "gguf_sha256": self._digest,
+                            **({"weights": ENCODING} if q8 else {})},
         )
 
     @property
@@ -145,6 +154,7 @@ class LocalLlamaModel(OpenAIChatModel):
         return {
             **self.identity(),
             "gguf_path": str(self.gguf),
+            "served_path": str(self.served),
             "chat_template": self._props.get("chat_template"),
             "system_prompt": None,
             "note": "the chat template may insert its own default system turn when no system message is sent",
@@ -159,9 +169,13 @@ class LocalLlamaModel(OpenAIChatModel):
             return
         roots: list[str] = []
         try:
+            if self.q8:
+                from trustbench.data.loader import default_cache_dir
+
+                self.served = await asyncio.to_thread(q8_copy, self.gguf, self._digest, default_cache_dir())
             for _ in range(self.n_servers):
                 server, root = await asyncio.to_thread(
-                    start_llama_server, self.gguf, self.spec, n_ctx=self.n_ctx, n_parallel=self.slots,
+                    start_llama_server, self.served, self.spec, n_ctx=self.n_ctx, n_parallel=self.slots,
                     threads=self.threads, options=self.server_options,
                 )
                 self._servers.append(server)

@@ -72,10 +72,17 @@ class ReplicaServer:
             self._server = VLLMServer(spec.removeprefix("vllm:"), host, gpus=gpus, n_parallel=n_parallel)
             self._url = f"{self._server.root}/v1"
         else:
-            from trustbench.models.local import smollm2_path, start_llama_server
+            from pathlib import Path
+
+            from trustbench.data.loader import default_cache_dir
+            from trustbench.models.local import file_digest, q8_copy, smollm2_path, start_llama_server
 
             rest = spec.removeprefix("local:")
-            gguf = smollm2_path() if rest == "smollm2" else __import__("pathlib").Path(rest).expanduser()
+            if rest == "smollm2":  # the weights the pool's identity names (LocalLlamaModel with q8)
+                shipped = smollm2_path()
+                gguf = q8_copy(shipped, file_digest(shipped), default_cache_dir())
+            else:
+                gguf = Path(rest).expanduser()
             self._server, root = start_llama_server(gguf, spec, n_ctx=1024 * n_parallel, n_parallel=n_parallel,
                                                     threads=threads, host=host)
             self._wait_healthy(root)
