@@ -14,7 +14,9 @@ own process), the same prompts (the first 1,000 of TrustLLM's jailbreak and of m
 - a TrustLLM-0.4-style engine written here from its description (no TrustLLM code): a thread pool
   of 64 blocking `requests.post` calls, a new connection each, retries on 408/429/5xx, each result
   appended to a samples.jsonl journal. It only generates. (TrustLLM itself runs 8 threads per group
-  with a barrier between groups; this baseline is the faster version of its design at 64.)
+  with a barrier between groups; this baseline is the faster version of its design at 64.) It is
+  timed in this process (generation only, as the target reads) and again as a fresh process
+  (bench/peers_baseline.py: start to exit, interpreter and imports included, like trustbench's figure).
 
 Rounds interleave the three tools (`--skip-inspect` leaves Inspect out: it is slow under load);
 the medians of the rounds are compared. Prints wall clock,
@@ -27,22 +29,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_engine import precompile, start_server  # noqa: E402
-
-RETRY = {408, 429, 500, 502, 503, 504}
+from peers_baseline import run_baseline  # noqa: E402
 
 
 def prompts(data: str, n: int) -> list[str]:
@@ -87,42 +85,15 @@ def run_inspect(url: str, texts: list[str]) -> float:
         return wall
 
 
-def run_baseline(url: str, texts: list[str], workers: int = 64, attempts: int = 6) -> float:
-    """TrustLLM-style: blocking requests.post per prompt (no session: a new connection each) in a
-    thread pool, retries with exponential backoff, each result appended to a JSONL journal."""
-    import requests
-
-    lock = threading.Lock()
+def run_baseline_process(url: str, texts: list[str]) -> tuple[float, float]:
+    """The same baseline as a fresh process: (start to exit, its own generation window)."""
     with tempfile.TemporaryDirectory() as tmp:
-        journal = Path(tmp, "samples.jsonl")
-
-        def one(i: int, prompt: str) -> None:
-            body = {"model": "bench", "messages": [{"role": "user", "content": prompt}], "temperature": 0}
-            res, err = None, None
-            for attempt in range(attempts):
-                try:
-                    r = requests.post(f"{url}/chat/completions", json=body, timeout=300,
-                                      headers={"Authorization": "Bearer unused"})
-                    if r.status_code == 200:
-                        res = r.json()["choices"][0]["message"]["content"]
-                        break
-                    err = f"HTTP {r.status_code}"
-                    if r.status_code not in RETRY:
-                        break
-                except (requests.RequestException, ValueError, KeyError) as e:
-                    err = type(e).__name__
-                time.sleep(min(10.0, 2**attempt) * random.uniform(0.5, 1.0))
-            line = json.dumps({"index": i, "prompt": prompt, "res": res, "error": None if res else err})
-            with lock, journal.open("a", encoding="utf-8") as f:
-                f.write(line + "\n")
-
+        f = Path(tmp, "prompts.json")
+        f.write_text(json.dumps(texts))
         t0 = time.perf_counter()
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(one, range(len(texts)), texts))
-        wall = time.perf_counter() - t0
-        lines = journal.read_text().splitlines()
-        assert len(lines) == len(texts) and all(json.loads(x)["res"] for x in lines)
-        return wall
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "peers_baseline.py"), url, str(f)],
+                             check=True, capture_output=True, text=True)
+        return time.perf_counter() - t0, float(out.stdout.split()[-1])
 
 
 def main() -> None:
@@ -135,7 +106,8 @@ def main() -> None:
     texts = prompts(a.data, a.n)
     precompile(ROOT / "src")
     proc, url = start_server(0.1)
-    res: dict[str, list[float]] = {"trustbench": [], "trustbench_gen": [], "inspect": [], "baseline": []}
+    res: dict[str, list[float]] = {"trustbench": [], "trustbench_gen": [], "inspect": [], "baseline": [],
+                                   "baseline_process": [], "baseline_process_gen": []}
     try:
         for r in range(a.rounds):
             wall, gen = run_trustbench(url, a.data, a.n)
@@ -143,8 +115,12 @@ def main() -> None:
             res["trustbench_gen"].append(gen)
             res["inspect"].append(run_inspect(url, texts) if not a.skip_inspect else float("nan"))
             res["baseline"].append(run_baseline(url, texts))
+            whole, gen_b = run_baseline_process(url, texts)
+            res["baseline_process"].append(whole)
+            res["baseline_process_gen"].append(gen_b)
             print(f"round {r + 1}: trustbench {wall:.2f} s (generation {gen:.2f} s), inspect {res['inspect'][-1]:.2f} s, "
-                  f"trustllm-style baseline {res['baseline'][-1]:.2f} s; load average {os.getloadavg()[0]:.1f}",
+                  f"trustllm-style baseline {res['baseline'][-1]:.2f} s "
+                  f"(as a process: {whole:.2f} s start to exit, generation {gen_b:.2f} s); load average {os.getloadavg()[0]:.1f}",
                   flush=True)
     finally:
         proc.terminate()
@@ -156,10 +132,13 @@ def main() -> None:
     if not a.skip_inspect:
         print(f"  inspect eval (generate only)       {med['inspect']:6.2f} s  {n / med['inspect']:6.0f} req/s")
     print(f"  TrustLLM-style baseline (generate) {med['baseline']:6.2f} s  {n / med['baseline']:6.0f} req/s")
+    print(f"  the baseline as a fresh process    {med['baseline_process']:6.2f} s start to exit "
+          f"(generation {med['baseline_process_gen']:.2f} s)")
     if not a.skip_inspect:
         print(f"ratio inspect / trustbench end to end: {med['inspect'] / med['trustbench']:.2f}x (target >= 1.5)")
     print(f"ratio trustbench end to end / baseline generation: {med['trustbench'] / med['baseline']:.2f} (target <= 1.1)")
     print(f"ratio trustbench generation / baseline generation: {med['trustbench_gen'] / med['baseline']:.2f}")
+    print(f"ratio trustbench end to end / baseline process end to end: {med['trustbench'] / med['baseline_process']:.2f}")
 
 
 if __name__ == "__main__":
