@@ -1,11 +1,13 @@
 """A Q4_1 GGUF re-encoded as Q8_0, the form llama.cpp's CPU kernels multiply fastest.
 
 llama.cpp multiplies Q8_0 weights with its batched matrix kernels, Q4_1 weights one dot product
-at a time, so a server with several slots serves the same weights faster as Q8_0: 1.3-1.6x the
-calls/s for SmolLM2-135M on 2 cores (bench/RESULTS.md, "Default run: Q8_0 weights").
+at a time, so a server with several slots serves the same weights faster as Q8_0: 1.32x the
+calls/s for SmolLM2-135M on 2 cores with 16 slots a server (bench/RESULTS.md, "Default run: Q8_0
+weights").
 Each Q4_1 tensor is dequantized and quantized again to Q8_0 (both in blocks of 32 weights); the
 error this adds is at most 1/254 of a block's largest weight, against Q4_1's own rounding of up to
-1/30 of the block's range. Other tensors and all metadata are copied. The same input gives the same bytes.
+1/30 of the block's range. Other tensors and all metadata are copied. The same input gives the
+same bytes.
 """
 
 from __future__ import annotations

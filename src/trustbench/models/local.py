@@ -113,9 +113,9 @@ class LocalLlamaModel(OpenAIChatModel):
     """Starts xllamacpp servers on a GGUF file and serves chat completions through them.
 
     n_parallel: slots in all (split evenly between the servers), or slots: a server; n_ctx: context
-    of one server (default 1024 per slot); servers / threads: the layout (default `default_layout`; an explicit
-    `threads` alone means one server with that many threads); q8: serve the Q8_0 re-encoding of a
-    Q4_1 file (made once in TRUSTBENCH_HOME/models; the identity says so)."""
+    of one server (default 1024 per slot); servers / threads: the layout (default `default_layout`;
+    an explicit `threads` alone means one server with that many threads); q8: serve the Q8_0
+    re-encoding of a Q4_1 file (made once in TRUSTBENCH_HOME/models; the identity says so)."""
 
     def __init__(self, gguf: Path, *, spec: str, n_parallel: int | None = 8, slots: int | None = None, n_ctx: int | None = None,
                  threads: int | None = None, servers: int | None = None, server_options: dict[str, Any] | None = None,

@@ -75,7 +75,8 @@ class ReplicaServer:
             from pathlib import Path
 
             from trustbench.data.loader import default_cache_dir
-            from trustbench.models.local import file_digest, q8_copy, smollm2_path, start_llama_server
+            from trustbench.models.gguf_q8 import q8_copy
+            from trustbench.models.local import file_digest, smollm2_path, start_llama_server
 
             rest = spec.removeprefix("local:")
             if rest == "smollm2":  # the weights the pool's identity names (LocalLlamaModel with q8)
