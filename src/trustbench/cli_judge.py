@@ -26,7 +26,7 @@ def judge_refusal_cmd(
     Lines with a "label" (refusal/compliance) are scored: agreement, precision, recall."""
     import os
 
-    from trustbench.data.loader import default_cache_dir
+    from trustbench.core.cache import default_cache_dir
     from trustbench.judges.refusal_cli import judge_refusal_command
 
     path = cache or os.environ.get("TRUSTBENCH_CACHE") or default_cache_dir() / "cache.sqlite"

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -18,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from trustbench.core.errors import TrustbenchError
+
+
+def default_cache_dir() -> Path:
+    """TRUSTBENCH_HOME, else ~/.cache/trustbench: the cache, rates, data and model copies."""
+    return Path(os.environ.get("TRUSTBENCH_HOME", Path.home() / ".cache" / "trustbench"))
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (

@@ -12,8 +12,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trustbench.core.cache import default_cache_dir
 from trustbench.data.loader import (
-    default_cache_dir,
     read_json_records,
     validate_records,
 )

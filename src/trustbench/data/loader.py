@@ -12,15 +12,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from trustbench.core.cache import default_cache_dir
 from trustbench.errors import DataError, TrustbenchError
 from trustbench.tasks.base import Task
 
 ENV_DATA = "TRUSTBENCH_DATA"
 SUITES = ("builtin", "trustllm")
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("TRUSTBENCH_HOME", Path.home() / ".cache" / "trustbench"))
 
 
 def builtin_root() -> Path:

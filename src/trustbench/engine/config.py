@@ -101,6 +101,6 @@ def check_config(cfg: RunConfig) -> None:
 
 def open_cache(path: str | Path | None) -> Cache:
     """The response cache: `path`, else $TRUSTBENCH_CACHE, else ~/.cache/trustbench/cache.sqlite."""
-    from trustbench.data.loader import default_cache_dir
+    from trustbench.core.cache import default_cache_dir
 
     return Cache(path or os.environ.get("TRUSTBENCH_CACHE") or default_cache_dir() / "cache.sqlite")

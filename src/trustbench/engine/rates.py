@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from trustbench.data.loader import default_cache_dir
+from trustbench.core.cache import default_cache_dir
 from trustbench.core.cache import cache_key
 from trustbench.engine.plan import suite_meta
 from trustbench.models.base import Model

@@ -170,7 +170,7 @@ class LocalLlamaModel(OpenAIChatModel):
         roots: list[str] = []
         try:
             if self.q8:
-                from trustbench.data.loader import default_cache_dir
+                from trustbench.core.cache import default_cache_dir
 
                 self.served = await asyncio.to_thread(q8_copy, self.gguf, self._digest, default_cache_dir())
             for _ in range(self.n_servers):

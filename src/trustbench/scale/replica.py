@@ -74,7 +74,7 @@ class ReplicaServer:
         else:
             from pathlib import Path
 
-            from trustbench.data.loader import default_cache_dir
+            from trustbench.core.cache import default_cache_dir
             from trustbench.models.gguf_q8 import q8_copy
             from trustbench.models.local import file_digest, smollm2_path, start_llama_server
 
