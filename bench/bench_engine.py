@@ -28,6 +28,12 @@ from trustbench.models.base import GenParams
 from trustbench.models.openai_http import OpenAIChatModel
 
 
+def fresh_env(home: str, src: Path | str = Path(__file__).resolve().parents[1] / "src") -> dict[str, str]:
+    """The environment of a timed fresh trustbench process: an empty HOME and TRUSTBENCH_HOME
+    (no cache, rates or model copies from earlier runs), trustbench from `src`."""
+    return {**os.environ, "HOME": home, "TRUSTBENCH_HOME": home, "PYTHONPATH": str(src)}
+
+
 def precompile(src: Path | str) -> None:
     """Write the bytecode of a source tree, as `pip install` does for an installed package, so a
     timed fresh process loads trustbench's modules instead of compiling them (a checkout run

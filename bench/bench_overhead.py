@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT / "src"))  # the breakdown runs this checkout in process
-from bench_engine import precompile, start_server  # noqa: E402
+from bench_engine import fresh_env, precompile, start_server  # noqa: E402
 
 
 def run_args(url: str, data: str, tmp: str) -> list[str]:
@@ -40,10 +40,9 @@ def run_args(url: str, data: str, tmp: str) -> list[str]:
 
 def end_to_end(url: str, data: str, src: Path = ROOT / "src") -> tuple[float, float | None]:
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "HOME": tmp, "TRUSTBENCH_HOME": tmp, "PYTHONPATH": str(src)}
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=env, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=fresh_env(tmp, src),
+                       check=True, capture_output=True)
         wall = time.perf_counter() - t0
         gen = json.loads(Path(tmp, "run", "results.json").read_text())["summary"].get("generation_seconds")
         return wall, gen

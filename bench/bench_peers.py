@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_engine import precompile, start_server  # noqa: E402
+from bench_engine import fresh_env, precompile, start_server  # noqa: E402
 from peers_baseline import run_baseline  # noqa: E402
 
 
@@ -51,10 +51,6 @@ def prompts(data: str, n: int) -> list[str]:
     return out
 
 
-def env_for(home: str) -> dict[str, str]:
-    return {**os.environ, "HOME": home, "TRUSTBENCH_HOME": home, "PYTHONPATH": str(ROOT / "src")}
-
-
 def run_trustbench(url: str, data: str, n: int) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "trustbench.cli", "run", "--model", "openai:bench", "--base-url", url,
@@ -62,7 +58,7 @@ def run_trustbench(url: str, data: str, n: int) -> tuple[float, float]:
                "--limit", str(n // 2), "--out", f"{tmp}/run", "--cache", f"{tmp}/cache.sqlite",
                "--concurrency", "64", "--no-progress"]
         t0 = time.perf_counter()
-        subprocess.run(cmd, env=env_for(tmp), check=True, capture_output=True)
+        subprocess.run(cmd, env=fresh_env(tmp), check=True, capture_output=True)
         wall = time.perf_counter() - t0
         summary = json.loads(Path(tmp, "run", "results.json").read_text())["summary"]
         assert summary["items"] == n and summary["failed"] == 0, summary
@@ -73,7 +69,7 @@ def run_inspect(url: str, texts: list[str]) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         ds = Path(tmp, "prompts.jsonl")
         ds.write_text("".join(json.dumps({"id": i, "input": t}) + "\n" for i, t in enumerate(texts)))
-        env = {**env_for(tmp), "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "unused"}
+        env = {**fresh_env(tmp), "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "unused"}
         cmd = [shutil.which("inspect") or "inspect", "eval", "peers_inspect_task.py", "-T", f"dataset={ds}",
                "--model", "openai/bench", "-M", "responses_api=false", "--max-connections", "64",
                "--log-dir", f"{tmp}/logs"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from bench_engine import precompile, start_server  # noqa: E402
+from bench_engine import fresh_env, precompile, start_server  # noqa: E402
 from bench_overhead import run_args  # noqa: E402
 
 LATENCY = 0.1
@@ -37,10 +37,9 @@ def one_round(data: str, src: Path) -> dict[str, float]:
         arrivals = Path(tmp, "arrivals.txt")
         proc, url = start_server(LATENCY, str(arrivals))
         try:
-            env = {**os.environ, "HOME": tmp, "TRUSTBENCH_HOME": tmp, "PYTHONPATH": str(src)}
             t0 = time.time()
-            subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=env, check=True,
-                           capture_output=True)
+            subprocess.run([sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp)], env=fresh_env(tmp, src),
+                           check=True, capture_output=True)
             t1 = time.time()
         finally:
             proc.terminate()
