@@ -6,8 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from trustbench.core.cache import default_cache_dir
-from trustbench.core.cache import cache_key
+from trustbench.core.cache import cache_key, default_cache_dir
 from trustbench.engine.plan import suite_meta
 from trustbench.models.base import Model
 

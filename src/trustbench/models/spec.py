@@ -51,8 +51,8 @@ def _local(name: str, *, spec: str, n_parallel: int | None = None, **_: Any) -> 
 
     if name == "smollm2":
         # Q8_0 weights and 16 slots a server: 1.32x the calls/s of the shipped Q4_1 file with 4 (bench/RESULTS.md)
-        return LocalLlamaModel(smollm2_path(), spec=spec, n_parallel=n_parallel, slots=None if n_parallel else SMOLLM2_SLOTS,
-                               q8=True)
+        sizing = {"n_parallel": n_parallel} if n_parallel else {"slots": SMOLLM2_SLOTS}
+        return LocalLlamaModel(smollm2_path(), spec=spec, q8=True, **sizing)
     path = Path(name).expanduser()
     if path.suffix.lower() != ".gguf":
         raise SpecError(f"bad model spec {spec!r}: local: takes smollm2 or a path to a .gguf file")

@@ -74,14 +74,12 @@ class ReplicaServer:
         else:
             from pathlib import Path
 
-            from trustbench.core.cache import default_cache_dir
-            from trustbench.models.gguf_q8 import q8_copy
-            from trustbench.models.local import file_digest, smollm2_path, start_llama_server
+            from trustbench.models.local import file_digest, served_file, smollm2_path, start_llama_server
 
             rest = spec.removeprefix("local:")
             if rest == "smollm2":  # the weights the pool's identity names (LocalLlamaModel with q8)
                 shipped = smollm2_path()
-                gguf = q8_copy(shipped, file_digest(shipped), default_cache_dir())
+                gguf = served_file(shipped, file_digest(shipped), q8=True)
             else:
                 gguf = Path(rest).expanduser()
             self._server, root = start_llama_server(gguf, spec, n_ctx=1024 * n_parallel, n_parallel=n_parallel,
