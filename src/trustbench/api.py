@@ -21,7 +21,9 @@ def run(**options: Any) -> RunResult:
     cfg = RunConfig(**options)
     result = _run(cfg, say=lambda _: None)
     if cfg.report:
-        report(result.out_dir)
+        from trustbench.report import write_report
+
+        write_report(result.out_dir, fmt="html", sample_rows=result.sample_rows)
     return result
 
 

@@ -95,7 +95,7 @@ def run(
         if c.report:
             from trustbench.report import write_report
 
-            write_report(res.out_dir, fmt="html")
+            write_report(res.out_dir, fmt="html", sample_rows=res.sample_rows)
         print_summary(res.results)
         return res
 

@@ -39,3 +39,26 @@ def test_engine_run_renders_and_compares(engine_runs, tmp_path):
     out = compare_runs([a, b], tmp_path / "cmp")
     cmp = json.loads((out / "comparison.json").read_text())
     assert cmp["tests"] and all(t["diff"] == pytest.approx(0) for t in cmp["tests"])  # same cached answers
+
+
+def test_report_from_the_runs_rows_is_the_report_of_its_directory(tmp_path, monkeypatch):
+    """A run makes each task's sample-browser rows while it scores (RunResult.sample_rows), so
+    its report does not read samples.jsonl back; that report is byte for byte the one rendered
+    from the run directory, failed items and verdict filters included."""
+    from trustbench.api import run
+    from trustbench.report.sample_rows import merge_rows
+    from trustbench.testing.fakeserver import FakeServer
+
+    monkeypatch.setenv("TRUSTBENCH_HOME", str(tmp_path / "home"))
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "TRUSTBENCH_CACHE", "TRUSTBENCH_DATA"):
+        monkeypatch.delenv(var, raising=False)
+    with FakeServer(latency=0.001, faults=["500"] * 3) as s:
+        res = run(model="openai:fake-model", base_url=s.url, out=str(tmp_path / "run"), limit=3, max_attempts=1,
+                  concurrency=1, refusal_detector="keywords", toxicity="none", embedder="none", progress=False,
+                  report=True, n_boot=20, argv=["trustbench", "run"])
+    assert res.failed == 3
+    assert res.sample_rows is not None and len(res.sample_rows) == len(res.results["tasks"])
+    merged = merge_rows(res.sample_rows)
+    assert sum(merged["failed"].values()) == 3 and len(merged["blob"]["tags"]) > 3
+    made = (res.out_dir / "report.html").read_bytes()
+    assert write_report(res.out_dir, "html", tmp_path / "again.html").read_bytes() == made

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -169,6 +170,10 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
 
         out = score_one(jt, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error, score=score)
         out.sample_text = sample_text(out.samples)
+        if cfg.report:  # the report's rows of this task, from its lines as samples.jsonl will hold them
+            from trustbench.report.sample_rows import sample_rows
+
+            out.sample_rows = sample_rows(json.loads(line) for line in out.sample_text.split("\n") if line)
         return out
 
     async def score_one(jt: Any) -> Any:
@@ -272,7 +277,7 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     write_run(writer, manifest, results, scored, judged if cfg.shard else None)
     cache.close()
     return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=gen.cache_hits,
-                     first_error=first_error)
+                     first_error=first_error, sample_rows=scored.sample_rows)
 
 
 def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] = print,

@@ -19,6 +19,7 @@ class Scored:
     dimensions: dict[str, Any]  # results.json "dimensions"
     samples: list[dict[str, Any]]  # samples.jsonl lines
     sample_text: str | None = None  # the same lines serialised (engine.rundir.sample_text), where made early
+    sample_rows: list[Any] | None = None  # the report's browser rows of them (report.sample_rows), one per task
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ScoredTask:
     entry: dict[str, Any]
     samples: list[dict[str, Any]]
     sample_text: str | None = None
+    sample_rows: Any = None  # report.sample_rows.SampleRows of the serialised lines, where made early
 
 
 def score_task(task: Task, items: list[Item], mode: str, *, seed: int, n_boot: int,
@@ -62,11 +64,13 @@ def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error:
 def assemble(parts: Sequence[ScoredTask]) -> Scored:
     """The run's Scored from its tasks' scores, in the given (task) order."""
     texts = [p.sample_text for p in parts]
+    rows = [p.sample_rows for p in parts]
     return Scored(
         {p.task.name: p.entry for p in parts},
         dimension_summary({p.task.name: (p.task, p.score) for p in parts}),
         [s for p in parts for s in p.samples],
         "".join(texts) if all(t is not None for t in texts) else None,  # type: ignore[arg-type]
+        rows if all(r is not None for r in rows) else None,
     )
 
 

@@ -1,6 +1,6 @@
 """Run reports (HTML / Markdown / JSON) and comparisons of runs.
 
-    write_report(run_dir, fmt="html" | "md" | "json", out=None) -> Path
+    write_report(run_dir, fmt="html" | "md" | "json", out=None, sample_rows=None) -> Path
 
 The HTML report is one self-contained file (inline CSS, JS and SVG, no network): dimension
 radar and scores, per-task metric bars with intervals, the over-refusal vs harmful-compliance
@@ -24,6 +24,7 @@ from markupsafe import Markup
 from trustbench.errors import TrustbenchError
 from trustbench.report.build import build_view, script_gzip_b64
 from trustbench.report.rundir import RunData, load_run
+from trustbench.report.sample_rows import SampleRows
 from trustbench.report.svg import frontier as frontier_svg
 from trustbench.report.svg import metric_bar, radar
 
@@ -141,9 +142,9 @@ def html_text(run: RunData) -> str:
     )
 
 
-def render_html(run_dir: Path | str, out: Path | str | None = None) -> Path:
+def render_html(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
     """Write the self-contained HTML report (default `<run_dir>/report.html`)."""
-    run = load_run(run_dir)
+    run = load_run(run_dir, sample_rows)
     return _write(_out_path(run, "html", out), html_text(run))
 
 
@@ -164,9 +165,9 @@ def markdown_text(run: RunData) -> str:
     )
 
 
-def render_markdown(run_dir: Path | str, out: Path | str | None = None) -> Path:
+def render_markdown(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
     """Write a Markdown summary (default `<run_dir>/report.md`): scores, metrics, manifest."""
-    run = load_run(run_dir)
+    run = load_run(run_dir, sample_rows)
     return _write(_out_path(run, "md", out), markdown_text(run))
 
 
@@ -182,16 +183,19 @@ def json_report(run: RunData) -> dict[str, Any]:
     return v
 
 
-def render_json(run_dir: Path | str, out: Path | str | None = None) -> Path:
+def render_json(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
     """Write a machine-readable summary (default `<run_dir>/report.json`)."""
-    run = load_run(run_dir)
+    run = load_run(run_dir, sample_rows)
     text = json.dumps(json_report(run), indent=2, ensure_ascii=False, default=str)
     return _write(_out_path(run, "json", out), text)
 
 
-def write_report(run_dir: Path | str, fmt: str = "html", out: Path | str | None = None) -> Path:
-    """Render the report of `run_dir` in `fmt` ("html", "md" or "json"); returns the written path."""
+def write_report(run_dir: Path | str, fmt: str = "html", out: Path | str | None = None,
+                 sample_rows: list[SampleRows] | None = None) -> Path:
+    """Render the report of `run_dir` in `fmt` ("html", "md" or "json"); returns the written path.
+    `sample_rows`: the HTML browser's rows made by the run that just wrote `run_dir`
+    (RunResult.sample_rows), so that samples.jsonl is not read back."""
     renderers = {"html": render_html, "md": render_markdown, "json": render_json}
     if fmt not in renderers:
         raise TrustbenchError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return renderers[fmt](run_dir, out)
+    return renderers[fmt](run_dir, out, sample_rows)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
 from trustbench.report.rundir import RunData
+from trustbench.report.sample_rows import merge_rows, sample_rows
 from trustbench.scoring.intervals import wilson_interval
 from trustbench.scoring.summary import DIMENSION_DEFINITION, dimension_entries
 from trustbench.tasks.base import DIMENSIONS
 
-MAX_TEXT = 100_000  # characters of one message / response kept in the HTML sample browser
-MAX_TAG_VALUES = 30  # a verdict key with more distinct values than this is not offered as a filter
 
 def dimensions(run: RunData) -> dict[str, dict[str, Any]]:
     """results.json's dimension scores, or recomputed from its task metrics when absent."""
@@ -127,91 +125,11 @@ def task_rows(run: RunData) -> list[dict[str, Any]]:
     return rows
 
 
-_LITERALS = {True: "true", False: "false", None: "null"}
-
-
-def _short(v: Any) -> str:
-    if v is None or v is True or v is False:  # the common verdicts, as json.dumps writes them
-        return _LITERALS[v]
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return f"<list len={len(v)}>"
-    s = json.dumps(v, ensure_ascii=False)
-    return s if len(s) <= 200 else s[:200] + "…"
-
-
-def _cap(s: str | None) -> str | None:
-    if s is None or len(s) <= MAX_TEXT:
-        return s
-    return s[:MAX_TEXT] + f"\n[… {len(s) - MAX_TEXT} more characters not shown in the report; see samples.jsonl]"
-
-
 def collect_samples(run: RunData, *, rows: bool = True) -> dict[str, Any]:
-    """One pass over samples.jsonl: the browser's rows, filter tags, failure and unparsed counts."""
-    task_names: list[str] = []
-    task_index: dict[str, int] = {}
-    tag_names: list[str] = ["generation failed"]
-    tag_index: dict[str, int] = {"generation failed": 0}
-    key_values: dict[str, set[str]] = {}
-    raw: list[tuple[int, str, list, Any, Any, str, list[str], str, bool]] = []
-    errors: Counter[str] = Counter()
-    unparsed: dict[str, Counter[str]] = {}
-    failed: Counter[str] = Counter()
-    n = 0
-    for s in run.iter_samples():
-        n += 1
-        task = str(s["task"])
-        if task not in task_index:
-            task_index[task] = len(task_names)
-            task_names.append(task)
-        response, error = s.get("response"), s.get("error")
-        verdicts = s.get("verdicts") or {}
-        tags = []
-        if response is None:
-            failed[task] += 1
-            errors[(str(error) if error else "no response")[:160]] += 1
-            tags.append("generation failed")
-        vparts = []
-        for k, v in verdicts.items():
-            vparts.append(f"{k}={_short(v)}")
-            if v is None and response is not None:
-                unparsed.setdefault(task, Counter())[k] += 1
-            if v is None or isinstance(v, (bool, str)):
-                label = "unparsed" if v is None else _short(v)
-                tag = f"{k}: {label}"
-                tags.append(tag)
-                key_values.setdefault(k, set()).add(tag)
-        if rows:
-            msgs = [[str(m.get("role", "")), _cap(str(m.get("content", "")))] for m in (s.get("messages") or []) if isinstance(m, dict)]
-            score = s.get("score") or {}
-            score_text = "  ".join(f"{k}={_short(v)}" for k, v in score.items())
-            raw.append((task_index[task], str(s["id"]), msgs, _cap(response), error, "  ".join(vparts), tags, score_text, bool(s.get("cached"))))
-    # verdict keys with too many distinct values (free text) are not offered as filters
-    allowed = {t for vals in key_values.values() if len(vals) <= MAX_TAG_VALUES for t in vals}
-    for tag in sorted(allowed):
-        tag_index[tag] = len(tag_names)
-        tag_names.append(tag)
-    tag_count: Counter[int] = Counter()
-    out_rows = []
-    for t_i, sid, msgs, resp, err, vtext, tags, score_text, cached in raw:
-        idx = [tag_index[t] for t in tags if t in tag_index]
-        tag_count.update(idx)
-        out_rows.append([t_i, sid, msgs, resp, err, vtext, idx, score_text, 1 if cached else 0])
-    task_count = Counter(r[0] for r in out_rows)
-    return {
-        "n": n,
-        "blob": {
-            "tasks": task_names,
-            "taskCounts": [task_count[i] for i in range(len(task_names))],
-            "tags": tag_names,
-            "tagCounts": [tag_count[i] for i in range(len(tag_names))],
-            "rows": out_rows,
-        },
-        "errors": errors.most_common(10),
-        "unparsed": {t: dict(c) for t, c in unparsed.items()},
-        "failed": dict(failed),
-    }
+    """The sample browser's data: from the rows the run made (`run.sample_rows`), else one pass
+    over samples.jsonl."""
+    parts = run.sample_rows if run.sample_rows is not None else [sample_rows(run.iter_samples(), rows=rows)]
+    return merge_rows(parts)
 
 
 def script_json(obj: Any) -> str:
