@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.markup import escape
 
-from trustbench.cli_console import console, err_console, friendly, one_line
+from trustbench.cli_console import console, err_console, escape, friendly, one_line
 from trustbench.cli_judge import judge_app
 from trustbench.errors import TrustbenchError
 from trustbench.judges import DEFAULT_DETECTOR

@@ -1,5 +1,6 @@
-"""Console output shared by the CLI modules: the consoles, `one_line` for untrusted text, and
-`friendly`, which turns a TrustbenchError into one line on stderr and a non-zero exit."""
+"""Console output shared by the CLI modules: the consoles, `escape` and `one_line` for untrusted
+text, and `friendly`, which turns a TrustbenchError into one line on stderr and a non-zero exit.
+rich is imported at the first output, not with the CLI: a run's first requests go out before it."""
 
 from __future__ import annotations
 
@@ -7,13 +8,33 @@ import functools
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-
 from trustbench.errors import TrustbenchError
 
-console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+
+class LazyConsole:
+    """A rich Console made at its first use."""
+
+    def __init__(self, **options: Any):
+        self._options = options
+        self._console: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = LazyConsole(highlight=False)
+err_console = LazyConsole(stderr=True, highlight=False)
+
+
+def escape(text: str) -> str:
+    """Text shown as it is in rich markup (rich.markup.escape)."""
+    from rich.markup import escape as markup_escape
+
+    return markup_escape(text)
 
 
 def one_line(text: str) -> str:

@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from trustbench.cli_console import console, friendly, one_line
+from trustbench.cli_console import console, escape, friendly, one_line
 from trustbench.judges import DEFAULT_DETECTOR
 
 judge_app = typer.Typer(add_completion=False, help="Run a judge on its own.")
