@@ -155,9 +155,15 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     seconds, why = estimate_seconds(model, cfg.suite, n_new)
     from trustbench.engine.pipeline import Pipeline
     from trustbench.engine.preflight import first_line_or_refuse
+    from trustbench.plan import check_prices
 
     shard = f" [shard {cfg.shard}]" if cfg.shard else ""
-    first_line = first_line_or_refuse(planned, stored, cfg, seconds, why) + shard  # raises above --max-cost
+
+    def opening() -> str:  # the plan's first line; raises above --max-cost
+        return first_line_or_refuse(planned, stored, cfg, seconds, why) + shard
+
+    check_prices(cfg.price_in, cfg.price_out)
+    first_line = opening() if cfg.max_cost is not None else None  # else planned once the first requests are out
     scheduler = make_scheduler(cfg)
     batch_api = getattr(model, "batch_api", False)
     judge_error: dict[str, Any] = {}
@@ -218,7 +224,7 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
                         await answered.wait()
         judges = await asyncio.to_thread(build_judges, cfg, cache)
         try:
-            say(first_line)
+            say(first_line if first_line is not None else opening())
             writer, manifest = await asyncio.to_thread(open_run_dir, cfg, out_dir, root, datasets, model, judges)
             from trustbench.engine.warmup import start_warmup
 
