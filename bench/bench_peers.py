@@ -1,6 +1,6 @@
 """trustbench against the tools a user would pick instead, side by side in one run.
 
-    python bench/bench_peers.py [--data ../shared/data/trustllm] [--rounds 2] [-n 2000]
+    python bench/bench_peers.py [--data ../shared/data/trustllm] [--rounds 2] [-n 2000] [--src DIR]
 
 One fake OpenAI-compatible server (trustbench.testing.fakeserver, 100 ms latency per request, its
 own process), the same prompts (the first 1,000 of TrustLLM's jailbreak and of misuse files), concurrency 64:
@@ -17,6 +17,9 @@ own process), the same prompts (the first 1,000 of TrustLLM's jailbreak and of m
   with a barrier between groups; this baseline is the faster version of its design at 64.) It is
   timed in this process (generation only, as the target reads) and again as a fresh process
   (bench/peers_baseline.py: start to exit, interpreter and imports included, like trustbench's figure).
+
+--src times another checkout's src/ too, in the same rounds (e.g. `git archive <commit> src | tar
+-x -C DIR`): how a change moved the ratios on the same machine at the same time.
 
 Rounds interleave the three tools (`--skip-inspect` leaves Inspect out: it is slow under load);
 the medians of the rounds are compared. Prints wall clock,
@@ -51,14 +54,14 @@ def prompts(data: str, n: int) -> list[str]:
     return out
 
 
-def run_trustbench(url: str, data: str, n: int) -> tuple[float, float]:
+def run_trustbench(url: str, data: str, n: int, src: Path = ROOT / "src") -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "trustbench.cli", "run", "--model", "openai:bench", "--base-url", url,
                "--suite", "trustllm", "--data", data, "--tasks", "safety/jailbreak,safety/misuse",
                "--limit", str(n // 2), "--out", f"{tmp}/run", "--cache", f"{tmp}/cache.sqlite",
                "--concurrency", "64", "--no-progress"]
         t0 = time.perf_counter()
-        subprocess.run(cmd, env=fresh_env(tmp), check=True, capture_output=True)
+        subprocess.run(cmd, env=fresh_env(tmp, src), check=True, capture_output=True)
         wall = time.perf_counter() - t0
         summary = json.loads(Path(tmp, "run", "results.json").read_text())["summary"]
         assert summary["items"] == n and summary["failed"] == 0, summary
@@ -98,17 +101,24 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--skip-inspect", action="store_true", help="leave Inspect AI out (slow under load)")
+    ap.add_argument("--src", type=Path, help="also time the trustbench of this src/ (another checkout)")
     a = ap.parse_args()
     texts = prompts(a.data, a.n)
     precompile(ROOT / "src")
+    if a.src:
+        precompile(a.src)
     proc, url = start_server(0.1)
     res: dict[str, list[float]] = {"trustbench": [], "trustbench_gen": [], "inspect": [], "baseline": [],
-                                   "baseline_process": [], "baseline_process_gen": []}
+                                   "baseline_process": [], "baseline_process_gen": [], "other": [], "other_gen": []}
     try:
         for r in range(a.rounds):
             wall, gen = run_trustbench(url, a.data, a.n)
             res["trustbench"].append(wall)
             res["trustbench_gen"].append(gen)
+            if a.src:
+                wall_o, gen_o = run_trustbench(url, a.data, a.n, a.src)
+                res["other"].append(wall_o)
+                res["other_gen"].append(gen_o)
             res["inspect"].append(run_inspect(url, texts) if not a.skip_inspect else float("nan"))
             res["baseline"].append(run_baseline(url, texts))
             whole, gen_b = run_baseline_process(url, texts)
@@ -116,17 +126,21 @@ def main() -> None:
             res["baseline_process_gen"].append(gen_b)
             print(f"round {r + 1}: trustbench {wall:.2f} s (generation {gen:.2f} s), inspect {res['inspect'][-1]:.2f} s, "
                   f"trustllm-style baseline {res['baseline'][-1]:.2f} s "
-                  f"(as a process: {whole:.2f} s start to exit, generation {gen_b:.2f} s); load average {os.getloadavg()[0]:.1f}",
+                  f"(as a process: {whole:.2f} s start to exit, generation {gen_b:.2f} s)"
+                  + (f"; --src trustbench {res['other'][-1]:.2f} s" if a.src else "")
+                  + f"; load average {os.getloadavg()[0]:.1f}",
                   flush=True)
     finally:
         proc.terminate()
-    med = {k: statistics.median(v) for k, v in res.items()}
+    med = {k: statistics.median(v) if v else float("nan") for k, v in res.items()}
     n = a.n
     print(f"\n{n} requests, 100 ms latency, concurrency 64 (bound {n / 640:.2f} s); medians of {a.rounds} rounds:")
     print(f"  trustbench run, start to results   {med['trustbench']:6.2f} s  {n / med['trustbench']:6.0f} req/s")
     print(f"  trustbench generation window       {med['trustbench_gen']:6.2f} s  {n / med['trustbench_gen']:6.0f} req/s")
     if not a.skip_inspect:
         print(f"  inspect eval (generate only)       {med['inspect']:6.2f} s  {n / med['inspect']:6.0f} req/s")
+    if a.src:
+        print(f"  --src trustbench run ({a.src})    {med['other']:6.2f} s  (generation {med['other_gen']:.2f} s)")
     print(f"  TrustLLM-style baseline (generate) {med['baseline']:6.2f} s  {n / med['baseline']:6.0f} req/s")
     print(f"  the baseline as a fresh process    {med['baseline_process']:6.2f} s start to exit "
           f"(generation {med['baseline_process_gen']:.2f} s)")
@@ -135,6 +149,8 @@ def main() -> None:
     print(f"ratio trustbench end to end / baseline generation: {med['trustbench'] / med['baseline']:.2f} (target <= 1.1)")
     print(f"ratio trustbench generation / baseline generation: {med['trustbench_gen'] / med['baseline']:.2f}")
     print(f"ratio trustbench end to end / baseline process end to end: {med['trustbench'] / med['baseline_process']:.2f}")
+    if a.src:
+        print(f"ratio --src trustbench end to end / baseline generation: {med['other'] / med['baseline']:.2f}")
 
 
 if __name__ == "__main__":

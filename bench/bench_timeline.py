@@ -1,6 +1,6 @@
 """Where the wall clock of a fresh `trustbench run` goes, seen from the server's side.
 
-    python bench/bench_timeline.py [--data ../shared/data/trustllm] [--rounds 5] [--src DIR]
+    python bench/bench_timeline.py [--data ../shared/data/trustllm] [--rounds 5] [--src DIR ...]
 
 The 2,000-request safety run of bench_peers.py and bench_overhead.py (jailbreak + misuse, 1,000
 each, concurrency 64, default judges, HTML report; a fresh process with an empty HOME, bytecode
@@ -9,7 +9,8 @@ arrives. Per round: process start to the first request's arrival (imports, data,
 first arrival to the last response (the last arrival + 100 ms), last response to process exit
 (the last task judged and scored, run directory, report, exit), and the whole. The floor of the
 middle part is ceil(2000 / 64) = 32 rounds of 100 ms = 3.2 s. Medians are printed at the end.
---src times another checkout's src/ (e.g. `git archive <commit> src | tar -x -C DIR`).
+--src times another checkout's src/ (e.g. `git archive <commit> src | tar -x -C DIR`); given twice
+or more, the rounds alternate between them (the order flipped each round) and each gets its medians.
 """
 
 from __future__ import annotations
@@ -56,17 +57,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "trustllm"))
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--src", type=Path, default=ROOT / "src", help="the src/ of the checkout to time (default: this one)")
+    ap.add_argument("--src", type=Path, action="append",
+                    help="the src/ of a checkout to time (default: this one); repeat to alternate between several")
     a = ap.parse_args()
-    precompile(a.src)
-    rows = []
+    srcs = a.src or [ROOT / "src"]
+    for src in srcs:
+        precompile(src)
+    rows: dict[Path, list[dict[str, float]]] = {src: [] for src in srcs}
     for r in range(a.rounds):
-        rows.append(one_round(a.data, a.src))
-        print(f"round {r + 1}: " + ", ".join(f"{k} {v:.3f} s" for k, v in rows[-1].items())
-              + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
-    print(f"\nmedians of {a.rounds} rounds (floor of the middle part: 3.2 s):")
-    for k in rows[0]:
-        print(f"  {k:32s} {statistics.median(r[k] for r in rows):.3f} s")
+        for src in srcs if r % 2 == 0 else srcs[::-1]:
+            rows[src].append(one_round(a.data, src))
+            print(f"round {r + 1}{f' {src}' if len(srcs) > 1 else ''}: "
+                  + ", ".join(f"{k} {v:.3f} s" for k, v in rows[src][-1].items())
+                  + f"; load average {os.getloadavg()[0]:.1f}", flush=True)
+    for src, got in rows.items():
+        print(f"\nmedians of {a.rounds} rounds{f' of {src}' if len(srcs) > 1 else ''} (floor of the middle part: 3.2 s):")
+        for k in got[0]:
+            print(f"  {k:32s} {statistics.median(r[k] for r in got):.3f} s")
 
 
 if __name__ == "__main__":
