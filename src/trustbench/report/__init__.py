@@ -142,7 +142,8 @@ def html_text(run: RunData) -> str:
     )
 
 
-def render_html(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
+def render_html(run_dir: Path | str, out: Path | str | None = None,
+                sample_rows: list[SampleRows] | None = None) -> Path:
     """Write the self-contained HTML report (default `<run_dir>/report.html`)."""
     run = load_run(run_dir, sample_rows)
     return _write(_out_path(run, "html", out), html_text(run))
@@ -165,7 +166,8 @@ def markdown_text(run: RunData) -> str:
     )
 
 
-def render_markdown(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
+def render_markdown(run_dir: Path | str, out: Path | str | None = None,
+                    sample_rows: list[SampleRows] | None = None) -> Path:
     """Write a Markdown summary (default `<run_dir>/report.md`): scores, metrics, manifest."""
     run = load_run(run_dir, sample_rows)
     return _write(_out_path(run, "md", out), markdown_text(run))
@@ -183,7 +185,8 @@ def json_report(run: RunData) -> dict[str, Any]:
     return v
 
 
-def render_json(run_dir: Path | str, out: Path | str | None = None, sample_rows: list[SampleRows] | None = None) -> Path:
+def render_json(run_dir: Path | str, out: Path | str | None = None,
+                sample_rows: list[SampleRows] | None = None) -> Path:
     """Write a machine-readable summary (default `<run_dir>/report.json`)."""
     run = load_run(run_dir, sample_rows)
     text = json.dumps(json_report(run), indent=2, ensure_ascii=False, default=str)
