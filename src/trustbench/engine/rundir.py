@@ -4,6 +4,7 @@ written atomically)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -69,12 +70,20 @@ class RunWriter:
         atomic_write(self.dir / "samples.jsonl", text)
 
 
-def sample_text(samples: Iterable[Sample | dict[str, Any]]) -> str:
-    """samples.jsonl lines (checked as trustbench.records.Sample), each ending in a newline."""
+@functools.cache
+def _samples_adapter() -> Any:
+    from pydantic import TypeAdapter
+
     from trustbench.records import Sample
 
-    lines = (json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) for s in samples)
-    return "".join(line + "\n" for line in lines)
+    return TypeAdapter(list[Sample])
+
+
+def sample_text(samples: Iterable[Sample | dict[str, Any]]) -> str:
+    """samples.jsonl lines (checked as trustbench.records.Sample, the whole list in one call of
+    pydantic's validator), each ending in a newline."""
+    records = _samples_adapter().validate_python(list(samples))
+    return "".join(json.dumps(r.dump(), ensure_ascii=False, default=str) + "\n" for r in records)
 
 
 def read_json(path: Path) -> Any:
