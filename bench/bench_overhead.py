@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT / "src"))  # the breakdown runs this checkout in pro
 from bench_engine import fresh_env, precompile, start_server  # noqa: E402
 
 
-def run_args(url: str, data: str, tmp: str) -> list[str]:
+def run_args(url: str, data: str, tmp: str, tasks: str = "safety/jailbreak,safety/misuse", limit: int = 1000) -> list[str]:
     return ["run", "--model", "openai:bench", "--base-url", url, "--suite", "trustllm", "--data", data,
-            "--tasks", "safety/jailbreak,safety/misuse", "--limit", "1000", "--out", f"{tmp}/run",
+            "--tasks", tasks, "--limit", str(limit), "--out", f"{tmp}/run",
             "--cache", f"{tmp}/cache.sqlite", "--concurrency", "64", "--no-progress"]
 
 
