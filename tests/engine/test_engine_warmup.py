@@ -55,3 +55,6 @@ def test_embedder_warmed_only_when_the_model_runs_elsewhere(monkeypatch):
         judges = SimpleNamespace(toxicity=None, embedder=emb.MiniLMEmbedder(path="/models/minilm"))
         start_warmup(judges, data, report=False, model_spec=spec).join(10)
     assert len(loads) == 1  # only for openai:, not beside a local llama.cpp or transformers model
+    judges = SimpleNamespace(toxicity=None, embedder=emb.MiniLMEmbedder(path="/models/minilm"))
+    start_warmup(judges, data, report=False, model_spec="openai:x", embedder=False).join(10)
+    assert len(loads) == 1  # loaded by the run's embedding worker instead (engine/judge_worker.py)

@@ -25,7 +25,9 @@ from trustbench.engine.judging import JudgeSet
 from trustbench.engine.plan import Planned, gen_params, load_datasets, plan, select_records, suite_meta
 from trustbench.engine.rates import estimate_seconds, save_rate
 from trustbench.engine.rundir import RunWriter
+from trustbench.engine.judge_worker import JudgeWorker, wants_worker
 from trustbench.engine.score_worker import ScoreWorker
+from trustbench.engine.warmup import planned_judge_kinds, start_warmup
 from trustbench.core.scheduler import AdaptiveLimiter, RetryPolicy, Scheduler
 from trustbench.engine.write import build_manifest, default_out_dir, results_doc, scrub_argv, write_run
 from trustbench.errors import TrustbenchError
@@ -190,8 +192,11 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
         return await asyncio.to_thread(finish_score, jt, score)
 
     pipe = Pipeline(tasks, planned, score_one, early=overlaps_generation(cfg))
+    # the workers are forked now: before threads, the HTTP session and numpy exist
     if pipe.early and any(ScoreWorker.wants(len(ps), cfg.n_boot) for ps in pipe.by_task.values()):
-        worker = ScoreWorker(tasks)  # forked now: before threads, the HTTP session and numpy exist
+        worker = ScoreWorker(tasks)
+    embed_worker = JudgeWorker(cfg.embedder) if pipe.early and wants_worker(cfg.embedder, planned_judge_kinds(datasets)) else None
+    workers = [w for w in (worker, embed_worker) if w is not None]
     relay = LateProgress()
     info: dict[str, Any] = {}
     answered = asyncio.Event()  # the first response (or error) is in: the first requests are out
@@ -223,12 +228,12 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
                     async with asyncio.timeout(FIRST_WAVE_WAIT):
                         await answered.wait()
         judges = await asyncio.to_thread(build_judges, cfg, cache)
+        if embed_worker is not None:
+            embed_worker.attach(judges)
         try:
             say(first_line if first_line is not None else opening())
             writer, manifest = await asyncio.to_thread(open_run_dir, cfg, out_dir, root, datasets, model, judges)
-            from trustbench.engine.warmup import start_warmup
-
-            warm = start_warmup(judges, datasets, cfg.report, cfg.model)  # judge and report loading overlap generation
+            warm = start_warmup(judges, datasets, cfg.report, cfg.model, embedder=embed_worker is None)  # overlap generation
             judge_error.update(judges.error_rates())
             pipe.start(judges, ready=asyncio.ensure_future(asyncio.to_thread(warm.join)))
             with progress(len(planned), n_new) if progress else contextlib.nullcontext() as sink:
@@ -254,15 +259,15 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
             await pipe.aclose()
             await judges.aclose()
     except BaseException:
-        if worker is not None:
-            worker.close(abort=True)
+        for w in workers:
+            w.close(abort=True)
         raise
     finally:
         if gen_task is not None and not gen_task.done():  # a judge failed to load, or Ctrl-C
             gen_task.cancel()
             await asyncio.gather(gen_task, return_exceptions=True)
-        if worker is not None:
-            worker.close()
+        for w in workers:
+            w.close()
     from trustbench.engine.score_step import assemble
 
     judged = [jt for jt, _ in parts]

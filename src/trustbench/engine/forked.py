@@ -1,0 +1,80 @@
+"""A forked worker process answering jobs over a pipe, one at a time (engine/score_worker.py,
+engine/judge_worker.py). Forked before generation starts, it holds this run's objects as they
+were then; a job that cannot be sent, a worker that died and an error answer all come back as
+None, and the caller does the work in process. Linux only (fork)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+
+def ignore_ctrl_c() -> None:
+    """In the worker: the parent stops it (Ctrl-C reaches both)."""
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # forked from a thread other than the main one: the parent still kills it
+        pass
+
+
+class ForkedWorker:
+    """`target(conn, *args)` in a forked process; `_job` sends a job and returns its answer."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...], name: str):
+        self.proc: Any = None
+        self.conn: Any = None
+        self._lock = threading.Lock()  # one job at a time on the pipe
+        if sys.platform != "linux":
+            return
+        try:
+            sys.stdout.flush()  # the child must not write out what this process has buffered
+            sys.stderr.flush()
+            ctx = multiprocessing.get_context("fork")
+            self.conn, child = ctx.Pipe()
+            self.proc = ctx.Process(target=target, args=(child, *args), daemon=True, name=name)
+            self.proc.start()
+            child.close()
+        except (OSError, ValueError):
+            self.proc = None
+
+    def _job(self, job: tuple[Any, ...]) -> Any:
+        with self._lock:
+            if self.proc is None:
+                return None
+            try:
+                self.conn.send(job)
+                status, value = self.conn.recv()
+            except Exception:  # noqa: BLE001 - a job that cannot be sent, or the worker died
+                self._stop()
+                return None
+            return value if status == "ok" else None
+
+    def _stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        proc.join(2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(2)
+        self.conn.close()
+
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the worker; `abort` (the run failed or was interrupted) kills it at once, which
+        also ends a job in flight."""
+        if abort and self.proc is not None:
+            try:
+                os.kill(self.proc.pid, signal.SIGKILL)
+            except (OSError, AttributeError):
+                pass
+        with self._lock:
+            self._stop()
