@@ -14,18 +14,36 @@ from collections.abc import Callable
 from typing import Any
 
 
-def ignore_ctrl_c() -> None:
-    """In the worker: the parent stops it (Ctrl-C reaches both)."""
+def serve(conn: Any, setup: Callable[..., Callable[[Any], Any]], *args: Any) -> None:
+    """The worker: `setup(*args)` (imports and loads, once) gives the job handler; then each job
+    is answered ("ok", value) or ("error", repr) until None or the pipe closes. A failed setup
+    is answered ("error", repr) and ends the worker."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the worker (Ctrl-C reaches both)
     except ValueError:  # forked from a thread other than the main one: the parent still kills it
         pass
+    try:
+        handle = setup(*args)
+    except BaseException as e:  # noqa: BLE001 - the parent does the work in process (and raises there)
+        conn.send(("error", repr(e)))
+        return
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        try:
+            conn.send(("ok", handle(job)))
+        except BaseException as e:  # noqa: BLE001
+            conn.send(("error", repr(e)))
 
 
 class ForkedWorker:
-    """`target(conn, *args)` in a forked process; `_job` sends a job and returns its answer."""
+    """`serve(conn, setup, *args)` in a forked process; `_job` sends a job and returns its answer."""
 
-    def __init__(self, target: Callable[..., None], args: tuple[Any, ...], name: str):
+    def __init__(self, setup: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...], name: str):
         self.proc: Any = None
         self.conn: Any = None
         self._lock = threading.Lock()  # one job at a time on the pipe
@@ -36,7 +54,7 @@ class ForkedWorker:
             sys.stderr.flush()
             ctx = multiprocessing.get_context("fork")
             self.conn, child = ctx.Pipe()
-            self.proc = ctx.Process(target=target, args=(child, *args), daemon=True, name=name)
+            self.proc = ctx.Process(target=serve, args=(child, setup, *args), daemon=True, name=name)
             self.proc.start()
             child.close()
         except (OSError, ValueError):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trustbench.core.judge import Query
-from trustbench.engine.forked import ForkedWorker, ignore_ctrl_c
+from trustbench.engine.forked import ForkedWorker
 
 KIND, SPECS = "embedding", ("minilm",)  # the judge sent to the worker: the offline embedder
 
@@ -26,35 +26,24 @@ def wants_worker(spec: str | None, planned_kinds: set[str]) -> bool:
     return KIND in planned_kinds and (spec or "").strip().partition(":")[0] in SPECS
 
 
-def _serve(conn: Any, spec: str) -> None:
-    ignore_ctrl_c()
-    try:
-        from trustbench.judges.registry import make_judge
+def _setup(spec: str) -> Any:
+    from trustbench.judges.registry import make_judge
 
-        judge = make_judge(KIND, spec)
-        _ = judge.model  # type: ignore[union-attr] - torch, sentence-transformers and the weights, now
-    except BaseException as e:  # noqa: BLE001 - the parent answers in process (and raises there)
-        conn.send(("error", repr(e)))
-        return
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+    judge: Any = make_judge(KIND, spec)
+    _ = judge.model  # torch, sentence-transformers and the weights, now
+
+    def handle(job: tuple[Any, ...]) -> Any:
         queries, attempt = job
-        try:
-            conn.send(("ok", asyncio.run(judge.answer(queries, attempt))))  # type: ignore[union-attr]
-        except BaseException as e:  # noqa: BLE001
-            conn.send(("error", repr(e)))
+        return asyncio.run(judge.answer(queries, attempt))
+
+    return handle
 
 
 class JudgeWorker(ForkedWorker):
     """One forked process holding the embedder of `spec`; `answer` sends it a batch."""
 
     def __init__(self, spec: str):
-        super().__init__(_serve, (spec,), "trustbench-judge")
+        super().__init__(_setup, (spec,), "trustbench-judge")
 
     def attach(self, judges: Any) -> None:
         """Answer the run's embedding batches (JudgeSet `judges`) from this worker."""

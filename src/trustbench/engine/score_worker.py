@@ -15,38 +15,27 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from trustbench.engine.forked import ForkedWorker, ignore_ctrl_c
+from trustbench.engine.forked import ForkedWorker
 from trustbench.tasks.base import Task
 
 MIN_WORK = 100_000  # items x bootstrap resamples from which a task is worth sending
 
 
-def _serve(conn: Any, tasks: dict[str, Task]) -> None:
-    ignore_ctrl_c()
-    try:
-        from trustbench.engine.score_step import score_task  # numpy and the interval code, before the first job
-    except BaseException as e:  # noqa: BLE001
-        conn.send(("error", repr(e)))
-        return
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
+def _setup(tasks: dict[str, Task]) -> Any:
+    from trustbench.engine.score_step import score_task  # numpy and the interval code, before the first job
+
+    def handle(job: tuple[Any, ...]) -> Any:
         name, items, mode, seed, n_boot, judge_error = job
-        try:
-            conn.send(("ok", score_task(tasks[name], items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)))
-        except BaseException as e:  # noqa: BLE001 - the parent scores in process and raises there
-            conn.send(("error", repr(e)))
+        return score_task(tasks[name], items, mode, seed=seed, n_boot=n_boot, judge_error=judge_error)
+
+    return handle
 
 
 class ScoreWorker(ForkedWorker):
     """One forked process scoring tasks in turn (`score`); `close` stops it."""
 
     def __init__(self, tasks: Sequence[Task]):
-        super().__init__(_serve, ({t.name: t for t in tasks},), "trustbench-score")
+        super().__init__(_setup, ({t.name: t for t in tasks},), "trustbench-score")
 
     @staticmethod
     def wants(n_items: int, n_boot: int) -> bool:
