@@ -15,7 +15,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from trustbench.core.judge import Query
+from trustbench.core.judge import CachedJudge, Query
 from trustbench.engine.forked import ForkedWorker
 
 KIND, SPECS = "embedding", ("minilm",)  # the judge sent to the worker: the offline embedder
@@ -47,8 +47,6 @@ class JudgeWorker(ForkedWorker):
 
     def attach(self, judges: Any) -> None:
         """Answer the run's embedding batches (JudgeSet `judges`) from this worker."""
-        from trustbench.core.judge import CachedJudge
-
         if judges.embedder is not None:
             judges.runners[KIND] = CachedJudge(WorkerJudge(judges.embedder, self), judges.cache)
 
