@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_engine import fresh_env, precompile, start_server  # noqa: E402
+from bench_overhead import run_args  # noqa: E402
 from peers_baseline import run_baseline  # noqa: E402
 
 
@@ -56,10 +57,7 @@ def prompts(data: str, n: int) -> list[str]:
 
 def run_trustbench(url: str, data: str, n: int, src: Path = ROOT / "src") -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "trustbench.cli", "run", "--model", "openai:bench", "--base-url", url,
-               "--suite", "trustllm", "--data", data, "--tasks", "safety/jailbreak,safety/misuse",
-               "--limit", str(n // 2), "--out", f"{tmp}/run", "--cache", f"{tmp}/cache.sqlite",
-               "--concurrency", "64", "--no-progress"]
+        cmd = [sys.executable, "-m", "trustbench.cli", *run_args(url, data, tmp, limit=n // 2)]
         t0 = time.perf_counter()
         subprocess.run(cmd, env=fresh_env(tmp, src), check=True, capture_output=True)
         wall = time.perf_counter() - t0

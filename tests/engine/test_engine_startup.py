@@ -1,6 +1,7 @@
 """What makes a run start and end fast: group-committed cache writes, a registry that loads only
 the selected dimensions, rich imported at the first output, the collector paused while a run
-loads, a short repr of the run's result, and the CLI's exit without interpreter teardown. Speed itself is measured in bench/ (bench_timeline.py), not here."""
+loads, a short repr of the run's result, and the CLI's exit without interpreter teardown. Speed
+itself is measured in bench/ (bench_timeline.py), not here."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ None, and the caller does the work in process. Linux only (fork)."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import signal
@@ -41,7 +42,7 @@ def serve(conn: Any, setup: Callable[..., Callable[[Any], Any]], *args: Any) -> 
 
 
 class ForkedWorker:
-    """`serve(conn, setup, *args)` in a forked process; `_job` sends a job and returns its answer."""
+    """`serve(conn, setup, *args)` in a forked process; `ask` sends a job and returns its answer."""
 
     def __init__(self, setup: Callable[..., Callable[[Any], Any]], args: tuple[Any, ...], name: str):
         self.proc: Any = None
@@ -59,6 +60,12 @@ class ForkedWorker:
             child.close()
         except (OSError, ValueError):
             self.proc = None
+
+    async def ask(self, job: tuple[Any, ...]) -> Any:
+        """The worker's answer to `job`, in a thread (the event loop goes on), or None."""
+        if self.proc is None:
+            return None
+        return await asyncio.to_thread(self._job, job)
 
     def _job(self, job: tuple[Any, ...]) -> Any:
         with self._lock:

@@ -52,9 +52,7 @@ class JudgeWorker(ForkedWorker):
 
     async def answer(self, queries: Sequence[Query], attempt: int) -> list[dict[str, Any]] | None:
         """The judge's answer records for one batch, or None (then answer in process)."""
-        if self.proc is None:
-            return None
-        return await asyncio.to_thread(self._job, (list(queries), attempt))
+        return await self.ask((list(queries), attempt))
 
 
 class WorkerJudge:

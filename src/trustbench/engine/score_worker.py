@@ -11,7 +11,6 @@ where a genuine scorer error is raised as before. Linux only (fork).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +43,4 @@ class ScoreWorker(ForkedWorker):
     async def score(self, task: Task, items: list[Any], mode: str, *, seed: int, n_boot: int,
                     judge_error: dict[str, Any]) -> Any:
         """The task's TaskScore from the worker, or None (then score in process)."""
-        if self.proc is None:
-            return None
-        return await asyncio.to_thread(self._job, (task.name, items, mode, seed, n_boot, judge_error))
+        return await self.ask((task.name, items, mode, seed, n_boot, judge_error))
