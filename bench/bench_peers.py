@@ -16,7 +16,10 @@ own process), the same prompts (the first 1,000 of TrustLLM's jailbreak and of m
   appended to a samples.jsonl journal. It only generates. (TrustLLM itself runs 8 threads per group
   with a barrier between groups; this baseline is the faster version of its design at 64.) It is
   timed in this process (generation only, as the target reads) and again as a fresh process
-  (bench/peers_baseline.py: start to exit, interpreter and imports included, like trustbench's figure).
+  (bench/peers_baseline.py: start to exit, interpreter and imports included, like trustbench's figure);
+- the floor (bench/peers_floor.py): a fresh process that imports aiohttp (trustbench's transport),
+  sends the same prompts at concurrency 64 and journals the answers, start to exit: the least a
+  Python tool on this client can take, so what trustbench takes beyond it is its own overhead.
 
 --src times another checkout's src/ too, in the same rounds (e.g. `git archive <commit> src | tar
 -x -C DIR`): how a change moved the ratios on the same machine at the same time.
@@ -82,13 +85,13 @@ def run_inspect(url: str, texts: list[str]) -> float:
         return wall
 
 
-def run_baseline_process(url: str, texts: list[str]) -> tuple[float, float]:
-    """The same baseline as a fresh process: (start to exit, its own generation window)."""
+def run_process(script: str, url: str, texts: list[str]) -> tuple[float, float]:
+    """bench/<script> as a fresh process: (start to exit, the generation window it prints)."""
     with tempfile.TemporaryDirectory() as tmp:
         f = Path(tmp, "prompts.json")
         f.write_text(json.dumps(texts))
         t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, str(ROOT / "bench" / "peers_baseline.py"), url, str(f)],
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / script), url, str(f)],
                              check=True, capture_output=True, text=True)
         return time.perf_counter() - t0, float(out.stdout.split()[-1])
 
@@ -107,7 +110,8 @@ def main() -> None:
         precompile(a.src)
     proc, url = start_server(0.1)
     res: dict[str, list[float]] = {"trustbench": [], "trustbench_gen": [], "inspect": [], "baseline": [],
-                                   "baseline_process": [], "baseline_process_gen": [], "other": [], "other_gen": []}
+                                   "baseline_process": [], "baseline_process_gen": [], "floor": [], "floor_gen": [],
+                                   "other": [], "other_gen": []}
     try:
         for r in range(a.rounds):
             wall, gen = run_trustbench(url, a.data, a.n)
@@ -119,12 +123,15 @@ def main() -> None:
                 res["other_gen"].append(gen_o)
             res["inspect"].append(run_inspect(url, texts) if not a.skip_inspect else float("nan"))
             res["baseline"].append(run_baseline(url, texts))
-            whole, gen_b = run_baseline_process(url, texts)
+            whole, gen_b = run_process("peers_baseline.py", url, texts)
             res["baseline_process"].append(whole)
             res["baseline_process_gen"].append(gen_b)
+            floor, gen_f = run_process("peers_floor.py", url, texts)
+            res["floor"].append(floor)
+            res["floor_gen"].append(gen_f)
             print(f"round {r + 1}: trustbench {wall:.2f} s (generation {gen:.2f} s), inspect {res['inspect'][-1]:.2f} s, "
                   f"trustllm-style baseline {res['baseline'][-1]:.2f} s "
-                  f"(as a process: {whole:.2f} s start to exit, generation {gen_b:.2f} s)"
+                  f"(as a process: {whole:.2f} s start to exit, generation {gen_b:.2f} s), floor {floor:.2f} s"
                   + (f"; --src trustbench {res['other'][-1]:.2f} s" if a.src else "")
                   + f"; load average {os.getloadavg()[0]:.1f}",
                   flush=True)
@@ -142,11 +149,16 @@ def main() -> None:
     print(f"  TrustLLM-style baseline (generate) {med['baseline']:6.2f} s  {n / med['baseline']:6.0f} req/s")
     print(f"  the baseline as a fresh process    {med['baseline_process']:6.2f} s start to exit "
           f"(generation {med['baseline_process_gen']:.2f} s)")
+    print(f"  floor: aiohttp as a fresh process  {med['floor']:6.2f} s start to exit (generation {med['floor_gen']:.2f} s)")
     if not a.skip_inspect:
         print(f"ratio inspect / trustbench end to end: {med['inspect'] / med['trustbench']:.2f}x (target >= 1.5)")
-    print(f"ratio trustbench end to end / baseline generation: {med['trustbench'] / med['baseline']:.2f} (target <= 1.1)")
+    paired = sorted(t / b for t, b in zip(res["trustbench"], res["baseline"]))
+    print(f"ratio trustbench end to end / baseline generation: {med['trustbench'] / med['baseline']:.2f} (target <= 1.1); "
+          f"per round {', '.join(f'{x:.2f}' for x in paired)}")
     print(f"ratio trustbench generation / baseline generation: {med['trustbench_gen'] / med['baseline']:.2f}")
     print(f"ratio trustbench end to end / baseline process end to end: {med['trustbench'] / med['baseline_process']:.2f}")
+    print(f"ratio floor end to end / baseline generation: {med['floor'] / med['baseline']:.2f}; trustbench beyond the floor: "
+          f"{med['trustbench'] - med['floor']:.2f} s")
     if a.src:
         print(f"ratio --src trustbench end to end / baseline generation: {med['other'] / med['baseline']:.2f}")
 

@@ -39,6 +39,28 @@ def test_streamed_early_and_after_generation_runs_agree(server, tmp_path, monkey
     # the same, every response from the cache (fed to the judges at once)
     assert _run(server, data, tmp_path / "cached", tmp_path / "c.sqlite") == ref
     assert (tmp_path / "chunks" / "samples.jsonl").read_text() == (after / "samples.jsonl").read_text()
+    # a worker that cannot score: the intervals are computed here, the same run again
+    monkeypatch.setattr(score_worker.ScoreWorker, "_job", lambda self, j: None)
+    assert _run(server, data, tmp_path / "no_worker", tmp_path / "d.sqlite") == ref
+    assert (tmp_path / "no_worker" / "samples.jsonl").read_text() == (after / "samples.jsonl").read_text()
+
+
+def test_with_score_adds_the_intervals_to_lines_made_without_them():
+    from dataclasses import replace
+
+    from trustbench.engine.score_step import score_one, score_task, with_score
+    from trustbench.engine.judge_step import JudgedTask
+
+    task, items = _items(40)
+    jt = JudgedTask(task, items, [{"task": task.name, "id": it.id} for it in items])
+    full = score_task(task, items, "corrected", seed=1, n_boot=30, judge_error={})
+    plain = task.score(items, "corrected")
+    assert any(m.ci is not None for m in full.metrics.values()) and all(m.ci is None for m in plain.metrics.values())
+    want = score_one(jt, "corrected", seed=1, n_boot=30, judge_error={}, score=full)
+    got = with_score(score_one(jt, "corrected", seed=1, n_boot=30, judge_error={}, score=plain), full)
+    assert got is not None and (got.entry, got.samples, got.score) == (want.entry, want.samples, want.score)
+    other = replace(full, per_item={**full.per_item, items[0].id: {"refused": 0.5}})
+    assert with_score(score_one(jt, "corrected", seed=1, n_boot=30, judge_error={}, score=plain), other) is None
 
 
 def _items(n: int) -> tuple[object, list[Item]]:

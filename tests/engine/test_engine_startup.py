@@ -1,6 +1,6 @@
 """What makes a run start and end fast: group-committed cache writes, a registry that loads only
 the selected dimensions, rich imported at the first output, the collector paused while a run
-loads, a short repr of the run's result, and the CLI's exit without interpreter teardown. Speed
+loads and kept off the run's objects while the CLI writes the report, a short repr of the run's result, and the CLI's exit without interpreter teardown. Speed
 itself is measured in bench/ (bench_timeline.py), not here."""
 
 from __future__ import annotations
@@ -107,12 +107,20 @@ def test_a_selector_outside_the_builtin_dimensions_still_names_the_unknown_part(
 
 def test_collector_paused_while_loading_then_frozen_and_restored():
     assert gc.isenabled() and gc.get_freeze_count() == 0
+    thresholds = gc.get_threshold()
     with collector_paused() as loaded:
         assert not gc.isenabled()
         kept = [object() for _ in range(10)]
         loaded()
         assert gc.isenabled() and gc.get_freeze_count() > 0
-    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept
+        young = gc.get_count()[0]
+        junk = [[] for _ in range(thresholds[0] * 3)]  # allocations: the young generation collects
+        assert gc.get_count()[0] < young + len(junk)
+        full = gc.get_stats()[2]["collections"]
+        survivors = [[[] for _ in range(1000)] for _ in range(300)]  # objects a run keeps: several full collections' worth
+        assert gc.get_stats()[2]["collections"] == full  # but no full collection during the run
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept and junk and survivors
+    assert gc.get_threshold() == thresholds
     gc.disable()
     try:  # a caller that had it off finds it off
         with collector_paused() as loaded:
@@ -123,10 +131,21 @@ def test_collector_paused_while_loading_then_frozen_and_restored():
         gc.enable()
 
 
-def test_a_run_leaves_the_collector_as_it_found_it(server, tmp_path):
+def test_a_run_leaves_the_collector_as_it_found_it(server, tmp_path, monkeypatch):
+    import trustbench.cli as cli_module
+
+    frozen_while_reporting = []
+    print_summary = cli_module.print_summary
+
+    def spied(*a, **kw):  # the CLI reports with the run's objects out of the collector's scans
+        frozen_while_reporting.append(gc.get_freeze_count())
+        return print_summary(*a, **kw)
+
+    monkeypatch.setattr(cli_module, "print_summary", spied)
     suite = write_suite(tmp_path / "data", n=2)
     r = cli(run_args(server.url, suite, tmp_path / "run", tmp_path / "c.sqlite"))
     assert r.exit_code == 0, r.stdout
+    assert len(frozen_while_reporting) == 1 and frozen_while_reporting[0] > 10_000
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 

@@ -61,6 +61,16 @@ def score_one(jt: JudgedTask, mode: str, *, seed: int, n_boot: int, judge_error:
     return ScoredTask(task, s, entry, samples)
 
 
+def with_score(scored: ScoredTask, score: TaskScore) -> ScoredTask | None:
+    """`scored` (made from the task's score without intervals) with `score`, the same score with
+    its intervals; None when the per-item scores differ (then score the task again with `score`)."""
+    if score.per_item != scored.score.per_item:
+        return None
+    scored.score = score
+    scored.entry["metrics"] = {k: m.to_dict() for k, m in score.metrics.items()}
+    return scored
+
+
 def assemble(parts: Sequence[ScoredTask]) -> Scored:
     """The run's Scored from its tasks' scores, in the given (task) order."""
     texts = [p.sample_text for p in parts]
