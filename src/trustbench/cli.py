@@ -68,7 +68,7 @@ def run(
     price_out: Annotated[float | None, typer.Option(help="USD per million output tokens (overrides the price table)")] = None,
 ) -> None:
     """Evaluate a model; writes manifest.json, samples.jsonl, results.json and report.html."""
-    from trustbench.engine.runner import RunConfig, objects_frozen
+    from trustbench.engine.runner import RunConfig
     from trustbench.engine.runner import run as run_engine
 
     cfg = RunConfig(
@@ -91,12 +91,11 @@ def run(
 
     def one(c: RunConfig):
         res = run_engine(c, say=lambda s: console.print(escape(one_line(s)), soft_wrap=True), progress=bar)
-        with objects_frozen():
-            if c.report:
-                from trustbench.report import write_report
+        if c.report:
+            from trustbench.report import write_report
 
-                write_report(res.out_dir, fmt="html", sample_rows=res.sample_rows)
-            print_summary(res.results)
+            write_report(res.out_dir, fmt="html", sample_rows=res.sample_rows)
+        print_summary(res.results)
         return res
 
     if models:

@@ -113,9 +113,9 @@ def collector_paused() -> Iterator[Callable[[], None]]:
     """Python's garbage collector during a run: off while the run loads (modules, datasets, the
     plan: objects that live as long as the run), then those objects frozen out of its scans
     (call the yielded `loaded()`): full collections over them stalled the event loop 25-60 ms,
-    twice in a 2,000-request run. Later full collections are left on: turning them off for a run
-    removed 0.8 s of stalls from a 16,441-item run without making it faster, and raised its
-    peak memory by a quarter (bench/RESULTS.md). The collector is left as it was found."""
+    twice in a 2,000-request run. Later full collections stay on: turned off for a run, they
+    took 0.8 s of stalls out of a 16,441-item run without making it faster, and its peak memory
+    rose by a quarter (bench/bench_gc.py). The collector is left as it was found."""
     was_on = gc.isenabled()
     gc.disable()
 
@@ -130,18 +130,6 @@ def collector_paused() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
         if was_on:
             gc.enable()
-
-
-@contextlib.contextmanager
-def objects_frozen() -> Iterator[None]:
-    """The objects alive now (modules, a finished run's results and report rows) out of the
-    garbage collector's scans for the block: the CLI reports in it, whose allocations otherwise set
-    off a full collection over all of them (40-70 ms after a 2,000-item run) just before it exits."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 async def run_async(
