@@ -48,8 +48,8 @@ def test_streamed_early_and_after_generation_runs_agree(server, tmp_path, monkey
 def test_with_score_adds_the_intervals_to_lines_made_without_them():
     from dataclasses import replace
 
-    from trustbench.engine.score_step import score_one, score_task, with_score
     from trustbench.engine.judge_step import JudgedTask
+    from trustbench.engine.score_step import score_one, score_task, with_score
 
     task, items = _items(40)
     jt = JudgedTask(task, items, [{"task": task.name, "id": it.id} for it in items])
