@@ -50,6 +50,23 @@ def test_cache_key_ignores_base_url_and_api_key(suite, tmp_path, monkeypatch):
         assert b.state.requests == 0
 
 
+def test_key_prefix_gives_the_keys_of_cache_key():
+    """The plan's keys (leading parts encoded once) are the keys earlier caches hold."""
+    import hashlib
+    import json
+
+    from trustbench.core.cache import cache_key, key_prefix
+
+    identity = {"model": "m", "backend": "openai", "extra": {"b": [1, 2.5, None], "a": "é"}}
+    params = {"temperature": 0.0, "max_tokens": 64}
+    for msgs in ([{"role": "user", "content": "hi <b>&</b> ünï \u2028 \"q\""}], [], "text", {"z": 1, "a": [True]}):
+        want = hashlib.sha256(json.dumps(("gen", identity, params, msgs), sort_keys=True, separators=(",", ":"),
+                                         ensure_ascii=False).encode("utf-8")).hexdigest()
+        assert key_prefix("gen", identity, params)(msgs) == cache_key("gen", identity, params, msgs) == want
+        assert key_prefix()(msgs) == cache_key(msgs)
+    assert key_prefix("gen", identity, params)("x") != key_prefix("gen", identity, {**params, "temperature": 1.0})("x")
+
+
 def test_cache_key_changes_with_generation_settings(server, suite, tmp_path):
     cache = tmp_path / "c.sqlite"
     assert_ok(cli(run_args(server.url, suite, tmp_path / "a", cache, "--tasks", "safety/misuse")))

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +37,19 @@ CREATE TABLE IF NOT EXISTS responses (
 """
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)  # json.dumps builds one per call
+
+
 def cache_key(*parts: Any) -> str:
     """SHA-256 of the canonical JSON of `parts` (sorted keys, no whitespace)."""
-    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(parts).encode("utf-8")).hexdigest()
+
+
+def key_prefix(*parts: Any) -> Callable[[Any], str]:
+    """`last -> cache_key(*parts, last)`, the leading parts encoded once: a plan's thousands of
+    keys share their model identity and generation parameters."""
+    head = _CANONICAL.encode(parts)[:-1] + ("," if parts else "")
+    return lambda last: hashlib.sha256((head + _CANONICAL.encode(last) + "]").encode("utf-8")).hexdigest()
 
 
 class Cache:

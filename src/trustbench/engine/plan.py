@@ -11,7 +11,7 @@ from typing import Any
 
 from pathlib import Path
 
-from trustbench.core.cache import cache_key
+from trustbench.core.cache import key_prefix
 from trustbench.data.loader import InputLimits, TaskData, load_task_data, suite_root
 from trustbench.engine.config import RunConfig, check_config
 from trustbench.errors import TrustbenchError
@@ -137,12 +137,11 @@ def plan(datasets: Sequence[TaskData], model: Model, cfg: RunConfig) -> list[Pla
     out: list[Planned] = []
     for data in datasets:
         params = gen_params(data.task, cfg)
-        params_dict = params.to_dict()
+        key_of = key_prefix("gen", identity, params.to_dict())  # cache_key("gen", identity, params, msgs)
         for i in run_indices(data, cfg):
             rec = data.records[i]
             msgs = data.task.messages(rec)
             if cfg.system_prompt:
                 msgs = [{"role": "system", "content": cfg.system_prompt}, *msgs]
-            key = cache_key("gen", identity, params_dict, msgs)
-            out.append(Planned(data.task, i, rec, data.task.item_id(rec, i), msgs, params, key))
+            out.append(Planned(data.task, i, rec, data.task.item_id(rec, i), msgs, params, key_of(msgs)))
     return out
