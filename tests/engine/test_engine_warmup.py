@@ -36,7 +36,7 @@ def test_warms_toxicity_and_skips_torch_beside_a_local_model(monkeypatch):
     for spec, expect_tox in (("local:smollm2", 1), ("openai:x", 1)):
         tox = Judge()
         judges = SimpleNamespace(toxicity=tox, embedder=emb.MiniLMEmbedder())
-        start_warmup(judges, jail, report=False, model_spec=spec).join(10)
+        start_warmup(judges, planned_judge_kinds(jail), report=False, model_spec=spec).join(10)
         assert tox.checked == expect_tox
     assert loads == []  # jailbreak plans no embeddings
 
@@ -53,8 +53,8 @@ def test_embedder_warmed_only_when_the_model_runs_elsewhere(monkeypatch):
     monkeypatch.setattr(emb.MiniLMEmbedder, "check", lambda self: None)
     for spec in ("local:smollm2", "hf:some/model", "openai:gpt-4o-mini"):
         judges = SimpleNamespace(toxicity=None, embedder=emb.MiniLMEmbedder(path="/models/minilm"))
-        start_warmup(judges, data, report=False, model_spec=spec).join(10)
+        start_warmup(judges, planned_judge_kinds(data), report=False, model_spec=spec).join(10)
     assert len(loads) == 1  # only for openai:, not beside a local llama.cpp or transformers model
     judges = SimpleNamespace(toxicity=None, embedder=emb.MiniLMEmbedder(path="/models/minilm"))
-    start_warmup(judges, data, report=False, model_spec="openai:x", embedder=False).join(10)
+    start_warmup(judges, planned_judge_kinds(data), report=False, model_spec="openai:x", embedder=False).join(10)
     assert len(loads) == 1  # loaded by the run's embedding worker instead (engine/judge_worker.py)

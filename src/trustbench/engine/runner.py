@@ -206,7 +206,8 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     # the workers are forked now: before threads, the HTTP session and numpy exist
     if pipe.early and any(ScoreWorker.wants(len(ps), cfg.n_boot) for ps in pipe.by_task.values()):
         worker = ScoreWorker(tasks)
-    embed_worker = JudgeWorker(cfg.embedder) if pipe.early and wants_worker(cfg.embedder, planned_judge_kinds(datasets)) else None
+    kinds = planned_judge_kinds(datasets)
+    embed_worker = JudgeWorker(cfg.embedder) if pipe.early and wants_worker(cfg.embedder, kinds) else None
     workers = [w for w in (worker, embed_worker) if w is not None]
     relay = LateProgress()
     info: dict[str, Any] = {}
@@ -244,7 +245,7 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
         try:
             say(first_line if first_line is not None else opening())
             writer, manifest = await asyncio.to_thread(open_run_dir, cfg, out_dir, root, datasets, model, judges)
-            warm = start_warmup(judges, datasets, cfg.report, cfg.model, embedder=embed_worker is None)  # overlap generation
+            warm = start_warmup(judges, kinds, cfg.report, cfg.model, embedder=embed_worker is None)  # overlap generation
             judge_error.update(judges.error_rates())
             pipe.start(judges, ready=asyncio.ensure_future(asyncio.to_thread(warm.join)))
             with progress(len(planned), n_new) if progress else contextlib.nullcontext() as sink:

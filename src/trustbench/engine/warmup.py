@@ -48,12 +48,13 @@ def _warm(judges: Any, kinds: set[str], report: bool, heavy: bool) -> None:
         pass
 
 
-def start_warmup(judges: Any, datasets: Sequence[Any], report: bool, model_spec: str = "", *,
+def start_warmup(judges: Any, kinds: set[str], report: bool, model_spec: str = "", *,
                  embedder: bool = True) -> threading.Thread:
-    """Start the background loads; join the returned thread before judging. `embedder=False`:
-    the embedder is loaded elsewhere (engine/judge_worker.py)."""
+    """Start the background loads for the judge `kinds` the tasks plan (`planned_judge_kinds`);
+    join the returned thread before judging. `embedder=False`: the embedder is loaded elsewhere
+    (engine/judge_worker.py)."""
     heavy = embedder and model_spec.partition(":")[0] not in ("local", "hf")
-    t = threading.Thread(target=_warm, args=(judges, planned_judge_kinds(datasets), report, heavy),
+    t = threading.Thread(target=_warm, args=(judges, kinds, report, heavy),
                          name="trustbench-warmup", daemon=True)
     t.start()
     return t
