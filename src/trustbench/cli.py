@@ -89,8 +89,8 @@ def run(
         label = "generating" + (f" · shard {shard}" if shard else "") + (f" · {replicas} replicas" if ray else "")
         bar = functools.partial(Progress, label=label)
 
-    def one(c: RunConfig):
-        res = run_engine(c, say=lambda s: console.print(escape(one_line(s)), soft_wrap=True), progress=bar)
+    def one(c: RunConfig, retain: list[Any] | None = None):
+        res = run_engine(c, say=lambda s: console.print(escape(one_line(s)), soft_wrap=True), progress=bar, retain=retain)
         if c.report:
             from trustbench.report import write_report
 
@@ -111,7 +111,7 @@ def run(
             err_console.print(escape(one_line(f"error: item(s) failed in {', '.join(str(r.out_dir) for r in failed)}; rerun to retry them")), soft_wrap=True)
             raise typer.Exit(1)
         return
-    result = one(cfg)
+    result = one(cfg, retain=EXIT_HELD)
     console.print(f"run directory: {escape(str(result.out_dir))}")
     if (result.out_dir / "report.html").exists():
         console.print(f"report: {escape(str(result.out_dir / 'report.html'))}")
@@ -346,6 +346,9 @@ def main() -> None:
     except SystemExit as e:
         exit_now(e.code)
     exit_now(0)
+
+
+EXIT_HELD: list[Any] = []  # a run's working set, held until `exit_now` instead of freed
 
 
 def exit_now(code: object) -> NoReturn:

@@ -90,6 +90,22 @@ def test_score_worker_gives_the_in_process_score():
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="the scoring worker forks (Linux only)")
+def test_a_closed_worker_ends_by_itself():
+    import time
+
+    task, items = _items(5)
+    worker = score_worker.ScoreWorker([task])
+    proc = worker.proc
+    asyncio.run(worker.score(task, items, "corrected", seed=0, n_boot=5, judge_error={}))
+    worker.close()  # not waited for
+    assert worker.proc is None and worker.conn.closed
+    deadline = time.monotonic() + 10
+    while proc.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not proc.is_alive() and proc.exitcode == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the scoring worker forks (Linux only)")
 def test_score_worker_answers_none_for_what_it_cannot_score():
     task, items = _items(5)
     other = select_tasks("safety/misuse")[0]

@@ -79,7 +79,7 @@ class ForkedWorker:
                 return None
             return value if status == "ok" else None
 
-    def _stop(self) -> None:
+    def _stop(self, wait: bool = True) -> None:
         proc, self.proc = self.proc, None
         if proc is None:
             return
@@ -87,19 +87,22 @@ class ForkedWorker:
             self.conn.send(None)
         except (OSError, ValueError):
             pass
+        self.conn.close()
+        if not wait:  # it ends by itself; multiprocessing reaps it (at the latest at exit)
+            return
         proc.join(2)
         if proc.is_alive():
             proc.kill()
             proc.join(2)
-        self.conn.close()
 
     def close(self, *, abort: bool = False) -> None:
         """Stop the worker; `abort` (the run failed or was interrupted) kills it at once, which
-        also ends a job in flight."""
+        also ends a job in flight. Otherwise the worker is told to end and not waited for: its
+        exit (5-10 ms) overlaps the run's last steps."""
         if abort and self.proc is not None:
             try:
                 os.kill(self.proc.pid, signal.SIGKILL)
             except (OSError, AttributeError):
                 pass
         with self._lock:
-            self._stop()
+            self._stop(wait=abort)

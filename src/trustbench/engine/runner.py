@@ -137,16 +137,19 @@ async def run_async(
     model: Model | None = None,
     say: Callable[[str], None] = print,
     progress: ProgressFactory | None = None,
+    retain: list[Any] | None = None,
 ) -> RunResult:
     """The run. Model calls start as soon as the plan and --max-cost allow; the judges load while
     the first requests are out. A bad judge option stops the run before its first line is said
-    and its directory written (calls already answered stay cached, as after Ctrl-C)."""
+    and its directory written (calls already answered stay cached, as after Ctrl-C).
+    `retain`: a caller that ends its process without freeing its objects (the CLI's `exit_now`)
+    gets the run's working set appended there instead of freed (~20 ms for 2,000 items)."""
     with collector_paused() as loaded:
-        return await _run(cfg, model, say, progress, loaded)
+        return await _run(cfg, model, say, progress, loaded, retain)
 
 
 async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], progress: ProgressFactory | None,
-               loaded: Callable[[], None]) -> RunResult:
+               loaded: Callable[[], None], retain: list[Any] | None) -> RunResult:
     tasks, root, datasets = load_datasets(cfg)
     if model is None:
         model = load_run_model(cfg)
@@ -299,13 +302,16 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     })
     write_run(writer, manifest, results, scored, judged if cfg.shard else None)
     cache.close()
+    if retain is not None:
+        retain.append((datasets, planned, stored, pipe, gen, parts, scored, judges))
     return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=gen.cache_hits,
                      first_error=first_error, sample_rows=scored.sample_rows)
 
 
 def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] = print,
-        progress: ProgressFactory | None = None) -> RunResult:
-    """With --ray, Ray stays connected for the whole run (connected here, in the calling thread)."""
+        progress: ProgressFactory | None = None, retain: list[Any] | None = None) -> RunResult:
+    """With --ray, Ray stays connected for the whole run (connected here, in the calling thread).
+    `retain`: see `run_async`."""
     if cfg.ray:
         from trustbench.scale.ray_cluster import ray_session
 
@@ -314,5 +320,5 @@ def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] =
         check_config(cfg)  # bad options and a bad spec fail before Ray starts
         model = model or load_run_model(cfg)
         with ray_session(cfg.ray, cfg.replicas, cfg.replica_cpus, cfg.replica_gpus):
-            return asyncio.run(run_async(cfg, model, say, progress))
-    return asyncio.run(run_async(cfg, model, say, progress))
+            return asyncio.run(run_async(cfg, model, say, progress, retain))
+    return asyncio.run(run_async(cfg, model, say, progress, retain))
