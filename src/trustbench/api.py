@@ -23,7 +23,7 @@ def run(**options: Any) -> RunResult:
     if cfg.report:
         from trustbench.report import write_report
 
-        write_report(result.out_dir, fmt="html", sample_rows=result.sample_rows)
+        write_report(result.out_dir, fmt="html", sample_blob=result.sample_blob)
     return result
 
 

@@ -94,7 +94,7 @@ def run(
         if c.report:
             from trustbench.report import write_report
 
-            write_report(res.out_dir, fmt="html", sample_rows=res.sample_rows)
+            write_report(res.out_dir, fmt="html", sample_blob=res.sample_blob)
         print_summary(res.results)
         return res
 

@@ -166,5 +166,5 @@ def test_the_run_result_repr_stays_short_however_large_the_run():
     from trustbench.engine.config import RunResult
 
     big = RunResult(Path("runs/x"), {"summary": {"items": 16441}, "tasks": {f"t{i}": {"m": list(range(50))} for i in range(500)}},
-                    failed=2, model_calls=16000, cache_hits=441, sample_rows=[list(range(1000))] * 24)
+                    failed=2, model_calls=16000, cache_hits=441, sample_blob=[list(range(1000))] * 24)
     assert repr(big) == "RunResult(out_dir='runs/x', items=16441, failed=2, model_calls=16000, cache_hits=441)"

@@ -42,11 +42,14 @@ def test_engine_run_renders_and_compares(engine_runs, tmp_path):
 
 
 def test_report_from_the_runs_rows_is_the_report_of_its_directory(tmp_path, monkeypatch):
-    """A run makes each task's sample-browser rows while it scores (RunResult.sample_rows), so
-    its report does not read samples.jsonl back; that report is byte for byte the one rendered
-    from the run directory, failed items and verdict filters included."""
+    """A run makes each task's sample-browser rows while it scores and compresses them into the
+    report's blob (RunResult.sample_blob), so its report does not read samples.jsonl back; that
+    report is byte for byte the one rendered from the run directory, failed items and verdict
+    filters included."""
+    import base64
+    import gzip
+
     from trustbench.api import run
-    from trustbench.report.sample_rows import merge_rows
     from trustbench.testing.fakeserver import FakeServer
 
     monkeypatch.setenv("TRUSTBENCH_HOME", str(tmp_path / "home"))
@@ -57,8 +60,10 @@ def test_report_from_the_runs_rows_is_the_report_of_its_directory(tmp_path, monk
                   concurrency=1, refusal_detector="keywords", toxicity="none", embedder="none", progress=False,
                   report=True, n_boot=20, argv=["trustbench", "run"])
     assert res.failed == 3
-    assert res.sample_rows is not None and len(res.sample_rows) == len(res.results["tasks"])
-    merged = merge_rows(res.sample_rows)
-    assert sum(merged["failed"].values()) == 3 and len(merged["blob"]["tags"]) > 3
+    made_blob = res.sample_blob.finish()
+    assert sum(made_blob["failed"].values()) == 3 and made_blob["n"] == res.results["summary"]["items"]
+    data = json.loads(gzip.decompress(base64.b64decode(made_blob["blob_b64"])))
+    assert len(data["rows"]) == made_blob["n"] and data["tasks"] == list(res.results["tasks"])
+    assert len(data["offered"]) > 3
     made = (res.out_dir / "report.html").read_bytes()
     assert write_report(res.out_dir, "html", tmp_path / "again.html").read_bytes() == made

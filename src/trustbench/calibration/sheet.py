@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from trustbench.calibration.judged import JudgedItem
 from trustbench.report import asset, html_env, script_hash
-from trustbench.report.build import script_json
+from trustbench.report.sample_rows import script_json
 from trustbench.report.sample_rows import MAX_TEXT
 from trustbench.report.rundir import RunData
 

@@ -68,7 +68,7 @@ class RunResult:
     model_calls: int
     cache_hits: int
     first_error: str | None = None  # "<task> <item id>: <reason>" of the first failed item
-    sample_rows: list[Any] | None = None  # the report's browser rows of samples.jsonl (write_report's sample_rows)
+    sample_blob: Any = None  # report.sample_rows.SampleBlob: the report's sample browser data (write_report's sample_blob)
 
     def __repr__(self) -> str:
         """Short: asyncio writes the run task's repr, result included, when asyncio.run restores

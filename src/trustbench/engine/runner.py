@@ -176,6 +176,12 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     judge_error: dict[str, Any] = {}
 
     worker: ScoreWorker | None = None
+    blob = None
+    if cfg.report:
+        from trustbench.report.sample_rows import SampleBlob
+
+        blob = SampleBlob()
+    position = {t.name: i for i, t in enumerate(tasks)}
 
     def finish_score(jt: Any, score: Any) -> Any:  # in a worker thread, while other tasks may still generate
         from trustbench.engine.rundir import sample_text
@@ -196,14 +202,19 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
             score = score_task(jt.task, jt.items, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error)
         return with_score(out, score) or finish_score(jt, score)
 
+    def joined(jt: Any, out: Any) -> Any:  # in a worker thread: the task's rows join the report's blob
+        if blob is not None:
+            blob.put(position[jt.task.name], out.sample_rows)
+        return out
+
     async def score_one(jt: Any) -> Any:
         if worker is None or not ScoreWorker.wants(len(jt.items), cfg.n_boot):
-            return await asyncio.to_thread(finish_score, jt, None)
+            return await asyncio.to_thread(lambda: joined(jt, finish_score(jt, None)))
         # the intervals (bootstrap) in the worker process while this one writes the sample lines
         out, score = await asyncio.gather(
             asyncio.to_thread(lambda: finish_score(jt, jt.task.score(jt.items, cfg.scoring))),
             worker.score(jt.task, jt.items, cfg.scoring, seed=cfg.seed, n_boot=cfg.n_boot, judge_error=judge_error))
-        return await asyncio.to_thread(with_intervals, jt, out, score)
+        return await asyncio.to_thread(lambda: joined(jt, with_intervals(jt, out, score)))
 
     pipe = Pipeline(tasks, planned, score_one, early=overlaps_generation(cfg))
     # the workers are forked now: before threads, the HTTP session and numpy exist
@@ -305,7 +316,7 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     if retain is not None:
         retain.append((datasets, planned, stored, pipe, gen, parts, scored, judges))
     return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=gen.cache_hits,
-                     first_error=first_error, sample_rows=scored.sample_rows)
+                     first_error=first_error, sample_blob=blob)
 
 
 def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] = print,

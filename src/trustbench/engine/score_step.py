@@ -19,7 +19,6 @@ class Scored:
     dimensions: dict[str, Any]  # results.json "dimensions"
     samples: list[dict[str, Any]]  # samples.jsonl lines
     sample_text: str | None = None  # the same lines serialised (engine.rundir.sample_text), where made early
-    sample_rows: list[Any] | None = None  # the report's browser rows of them (report.sample_rows), one per task
 
 
 @dataclass
@@ -74,13 +73,11 @@ def with_score(scored: ScoredTask, score: TaskScore) -> ScoredTask | None:
 def assemble(parts: Sequence[ScoredTask]) -> Scored:
     """The run's Scored from its tasks' scores, in the given (task) order."""
     texts = [p.sample_text for p in parts]
-    rows = [p.sample_rows for p in parts]
     return Scored(
         {p.task.name: p.entry for p in parts},
         dimension_summary({p.task.name: (p.task, p.score) for p in parts}),
         [s for p in parts for s in p.samples],
         "".join(texts) if all(t is not None for t in texts) else None,  # type: ignore[arg-type]
-        rows if all(r is not None for r in rows) else None,
     )
 
 

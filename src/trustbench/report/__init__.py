@@ -1,6 +1,6 @@
 """Run reports (HTML / Markdown / JSON) and comparisons of runs.
 
-    write_report(run_dir, fmt="html" | "md" | "json", out=None, sample_rows=None) -> Path
+    write_report(run_dir, fmt="html" | "md" | "json", out=None, sample_blob=None) -> Path
 
 The HTML report is one self-contained file (inline CSS, JS and SVG, no network): dimension
 radar and scores, per-task metric bars with intervals, the over-refusal vs harmful-compliance
@@ -22,9 +22,9 @@ from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
 from trustbench.errors import TrustbenchError
-from trustbench.report.build import build_view, script_gzip_b64
+from trustbench.report.build import build_view
 from trustbench.report.rundir import RunData, load_run
-from trustbench.report.sample_rows import SampleRows
+from trustbench.report.sample_rows import SampleBlob
 from trustbench.report.svg import frontier as frontier_svg
 from trustbench.report.svg import metric_bar, radar
 
@@ -137,15 +137,15 @@ def html_text(run: RunData) -> str:
         radar=radar(series, [d["name"] for d in v["dimensions"]], title=f"Dimension scores of {v['model']}"),
         frontier=frontier_svg([v["frontier"]]) if v["frontier"] else Markup(""),
         bar=metric_bar,
-        samples_json=Markup(script_gzip_b64(v["samples"]["blob"])) if v["samples"] else "",
+        samples_json=Markup(v["samples"]["blob_b64"]) if v["samples"] else "",
         manifest_json=json.dumps(v["manifest"], indent=2, ensure_ascii=False, default=str),
     )
 
 
 def render_html(run_dir: Path | str, out: Path | str | None = None,
-                sample_rows: list[SampleRows] | None = None) -> Path:
+                sample_blob: SampleBlob | None = None) -> Path:
     """Write the self-contained HTML report (default `<run_dir>/report.html`)."""
-    run = load_run(run_dir, sample_rows)
+    run = load_run(run_dir, sample_blob)
     return _write(_out_path(run, "html", out), html_text(run))
 
 
@@ -167,9 +167,9 @@ def markdown_text(run: RunData) -> str:
 
 
 def render_markdown(run_dir: Path | str, out: Path | str | None = None,
-                    sample_rows: list[SampleRows] | None = None) -> Path:
+                    sample_blob: SampleBlob | None = None) -> Path:
     """Write a Markdown summary (default `<run_dir>/report.md`): scores, metrics, manifest."""
-    run = load_run(run_dir, sample_rows)
+    run = load_run(run_dir, sample_blob)
     return _write(_out_path(run, "md", out), markdown_text(run))
 
 
@@ -186,19 +186,19 @@ def json_report(run: RunData) -> dict[str, Any]:
 
 
 def render_json(run_dir: Path | str, out: Path | str | None = None,
-                sample_rows: list[SampleRows] | None = None) -> Path:
+                sample_blob: SampleBlob | None = None) -> Path:
     """Write a machine-readable summary (default `<run_dir>/report.json`)."""
-    run = load_run(run_dir, sample_rows)
+    run = load_run(run_dir, sample_blob)
     text = json.dumps(json_report(run), indent=2, ensure_ascii=False, default=str)
     return _write(_out_path(run, "json", out), text)
 
 
 def write_report(run_dir: Path | str, fmt: str = "html", out: Path | str | None = None,
-                 sample_rows: list[SampleRows] | None = None) -> Path:
+                 sample_blob: SampleBlob | None = None) -> Path:
     """Render the report of `run_dir` in `fmt` ("html", "md" or "json"); returns the written path.
-    `sample_rows`: the HTML browser's rows made by the run that just wrote `run_dir`
-    (RunResult.sample_rows), so that samples.jsonl is not read back."""
+    `sample_blob`: the HTML sample browser's data made by the run that just wrote `run_dir`
+    (RunResult.sample_blob), so that samples.jsonl is not read back."""
     renderers = {"html": render_html, "md": render_markdown, "json": render_json}
     if fmt not in renderers:
         raise TrustbenchError(f"--format: must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    return renderers[fmt](run_dir, out, sample_rows)
+    return renderers[fmt](run_dir, out, sample_blob)

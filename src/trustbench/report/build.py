@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from trustbench.report.rundir import RunData
-from trustbench.report.sample_rows import merge_rows, sample_rows
+from trustbench.report.sample_rows import SampleBlob, sample_rows
 from trustbench.scoring.intervals import wilson_interval
 from trustbench.scoring.summary import DIMENSION_DEFINITION, dimension_entries
 from trustbench.tasks.base import DIMENSIONS
@@ -126,28 +123,13 @@ def task_rows(run: RunData) -> list[dict[str, Any]]:
 
 
 def collect_samples(run: RunData, *, rows: bool = True) -> dict[str, Any]:
-    """The sample browser's data: from the rows the run made (`run.sample_rows`), else one pass
-    over samples.jsonl."""
-    parts = run.sample_rows if run.sample_rows is not None else [sample_rows(run.iter_samples(), rows=rows)]
-    return merge_rows(parts)
-
-
-def script_json(obj: Any) -> str:
-    """JSON safe inside <script type="application/json">: <, >, &, U+2028, U+2029 escaped."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return (
-        s.replace("&", "\\u0026")
-        .replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-def script_gzip_b64(obj: Any) -> str:
-    """`script_json(obj)` gzip-compressed and base64-encoded: an inert <script> block about a third
-    of the JSON's size, which the page decompresses with the browser's DecompressionStream."""
-    return base64.b64encode(gzip.compress(script_json(obj).encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+    """The sample browser's data (SampleBlob.finish): the blob the run made as it scored
+    (`run.sample_blob`), else one pass over samples.jsonl."""
+    if run.sample_blob is not None:
+        return run.sample_blob.finish()
+    blob = SampleBlob()
+    blob.put(0, sample_rows(run.iter_samples(), rows=rows))
+    return blob.finish()
 
 
 def _ci_methods(dim_rows: list[dict[str, Any]]) -> list[str]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from trustbench.errors import TrustbenchError
 from trustbench.records import Manifest, Results, Sample, describe_error
-from trustbench.report.sample_rows import SampleRows
+from trustbench.report.sample_rows import SampleBlob
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -25,7 +25,7 @@ class RunData:
     samples_path: Path | None
     manifest_record: Manifest | None = None  # the same content, typed (trustbench.records)
     results_record: Results | None = None
-    sample_rows: list[SampleRows] | None = None  # samples.jsonl's browser rows, made by the run that wrote it
+    sample_blob: SampleBlob | None = None  # the sample browser's data, made by the run that wrote samples.jsonl
 
     @property
     def run_id(self) -> str:
@@ -111,9 +111,9 @@ def _check_manifest(path: Path, manifest: Any) -> Manifest:
     return _validated(path, manifest, Manifest, "manifest")
 
 
-def load_run(run_dir: Path | str, sample_rows: list[SampleRows] | None = None) -> RunData:
+def load_run(run_dir: Path | str, sample_blob: SampleBlob | None = None) -> RunData:
     """Load and check a run directory. Raises TrustbenchError (one line, naming the file).
-    `sample_rows`: the browser rows of its samples.jsonl, when the run that wrote it made them."""
+    `sample_blob`: the sample browser's data, when the run that wrote the directory made it."""
     path = Path(run_dir)
     if not path.exists():
         raise TrustbenchError(f"{path}: run directory not found")
@@ -127,4 +127,4 @@ def load_run(run_dir: Path | str, sample_rows: list[SampleRows] | None = None) -
     manifest_record = _check_manifest(manifest_path, manifest)
     samples = path / "samples.jsonl"
     return RunData(path=path, manifest=manifest, results=results, samples_path=samples if samples.is_file() else None,
-                   manifest_record=manifest_record, results_record=results_record, sample_rows=sample_rows)
+                   manifest_record=manifest_record, results_record=results_record, sample_blob=sample_blob)

@@ -1,14 +1,18 @@
 """The HTML sample browser's data, in two steps: `sample_rows` makes the rows of a group of
 samples (one pass: texts capped, verdicts and scores shortened, filter tags named), and
-`merge_rows` joins groups in order into the page's blob with tag indexes and counts. A run makes
-each task's rows as the task is scored, while other tasks still generate; `trustbench report`
-makes one group from samples.jsonl. Both give the same blob."""
+`SampleBlob` joins groups in order into the page's blob, gzip-compressed as each group arrives,
+with the counts the report shows. A run adds each task's rows as the task is scored, while later
+tasks still generate, so little is left to compress after the last response; `trustbench report`
+adds one group made from samples.jsonl. Both give the same blob, byte for byte."""
 
 from __future__ import annotations
 
+import base64
 import json
+import threading
+import zlib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +42,7 @@ def _cap(s: str | None) -> str | None:
 
 @dataclass
 class SampleRows:
-    """One group's rows (tags by name; `merge_rows` numbers them) and its failure counts."""
+    """One group's rows (tasks and tags by name; `SampleBlob` numbers them) and its failure counts."""
 
     n: int = 0
     tasks: list[str] = field(default_factory=list)  # in order of first appearance
@@ -82,44 +86,105 @@ def sample_rows(samples: Iterable[Mapping[str, Any]], *, rows: bool = True) -> S
     return out
 
 
-def merge_rows(parts: Sequence[SampleRows]) -> dict[str, Any]:
-    """The groups in order: the browser's blob (tasks, filter tags, rows), the most common
-    errors, unparsed verdicts and failures per task. Verdict keys with more than MAX_TAG_VALUES
-    distinct values (free text) are not offered as filters."""
-    values: dict[str, set[str]] = {}
-    errors: Counter[str] = Counter()
-    unparsed: dict[str, Counter[str]] = {}
-    failed: Counter[str] = Counter()
-    for p in parts:
-        for k, tags in p.tag_values.items():
-            values.setdefault(k, set()).update(tags)
-        errors.update(p.errors)
-        failed.update(p.failed)
-        for task, c in p.unparsed.items():
-            unparsed.setdefault(task, Counter()).update(c)
-    tag_names = [FAILED_TAG, *sorted({t for tags in values.values() if len(tags) <= MAX_TAG_VALUES for t in tags})]
-    tag_index = {t: i for i, t in enumerate(tag_names)}
-    task_names = list(dict.fromkeys(t for p in parts for t in p.tasks))
-    task_index = {t: i for i, t in enumerate(task_names)}
-    task_count: Counter[int] = Counter()
-    tag_count: Counter[int] = Counter()
-    out_rows = []
-    for p in parts:
-        for task, sid, msgs, resp, err, vtext, tags, score_text, cached in p.rows:
-            idx = [tag_index[t] for t in tags if t in tag_index]
-            tag_count.update(idx)
-            task_count[task_index[task]] += 1
-            out_rows.append([task_index[task], sid, msgs, resp, err, vtext, idx, score_text, 1 if cached else 0])
-    return {
-        "n": sum(p.n for p in parts),
-        "blob": {
-            "tasks": task_names,
-            "taskCounts": [task_count[i] for i in range(len(task_names))],
-            "tags": tag_names,
-            "tagCounts": [tag_count[i] for i in range(len(tag_names))],
-            "rows": out_rows,
-        },
-        "errors": errors.most_common(10),
-        "unparsed": {t: dict(c) for t, c in unparsed.items()},
-        "failed": dict(failed),
-    }
+def script_json(obj: Any) -> str:
+    """JSON safe inside <script type="application/json">: <, >, &, U+2028, U+2029 escaped."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return (
+        s.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+class SampleBlob:
+    """Groups of rows joined in order (`put`) into the browser's blob: the JSON object
+    {rows, tasks, taskCounts, tags, tagCounts, offered}, each piece escaped by `script_json`,
+    gzip-compressed as it comes (`finish` base64-encodes it: an inert <script> block about a third
+    of the JSON's size, decompressed by the page with the browser's DecompressionStream).
+
+    A row names its task and filter tags by number, numbered in order of first appearance, so a
+    row's numbers never change as later groups arrive. `offered` lists the tags offered as filters,
+    decided at the end: "generation failed" first, then by name, leaving out the tags of a verdict
+    key with more than MAX_TAG_VALUES distinct values (free text). `put` may be called from
+    several threads and in any order; the groups join in position order."""
+
+    def __init__(self) -> None:
+        self._z = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: the gzip container
+        self._out = [self._z.compress(b'{"rows":[')]
+        self._first = True
+        self._tasks: dict[str, int] = {}
+        self._task_counts: list[int] = []
+        self._tags: dict[str, int] = {FAILED_TAG: 0}
+        self._tag_counts: list[int] = [0]
+        self._values: dict[str, set[str]] = {}
+        self._n = 0
+        self._errors: Counter[str] = Counter()
+        self._unparsed: dict[str, Counter[str]] = {}
+        self._failed: Counter[str] = Counter()
+        self._waiting: dict[int, SampleRows] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._done: dict[str, Any] | None = None
+
+    def put(self, position: int, group: SampleRows) -> None:
+        """Add `group` as the `position`-th (from 0); it waits for the groups before it."""
+        with self._lock:
+            if self._done is not None:
+                raise ValueError("the blob is finished")
+            self._waiting[position] = group
+            while self._next in self._waiting:
+                self._add(self._waiting.pop(self._next))
+                self._next += 1
+
+    def _add(self, g: SampleRows) -> None:
+        self._n += g.n
+        self._errors.update(g.errors)
+        self._failed.update(g.failed)
+        for task, c in g.unparsed.items():
+            self._unparsed.setdefault(task, Counter()).update(c)
+        for k, tags in g.tag_values.items():
+            self._values.setdefault(k, set()).update(tags)
+        rows = []
+        for task, sid, msgs, resp, err, vtext, tags, score_text, cached in g.rows:
+            t = self._number(self._tasks, self._task_counts, task)
+            rows.append([t, sid, msgs, resp, err, vtext, [self._number(self._tags, self._tag_counts, x) for x in tags],
+                         score_text, 1 if cached else 0])
+        if rows:
+            text = script_json(rows)[1:-1]  # the rows without the list's brackets
+            self._out.append(self._z.compress((text if self._first else "," + text).encode("utf-8")))
+            self._first = False
+
+    @staticmethod
+    def _number(index: dict[str, int], counts: list[int], name: str) -> int:
+        i = index.get(name)
+        if i is None:
+            i = index[name] = len(counts)
+            counts.append(0)
+        counts[i] += 1
+        return i
+
+    def finish(self) -> dict[str, Any]:
+        """The blob (base64 of the gzip) and the counts: n, errors (the 10 most common), unparsed
+        verdicts and failures per task. Every group put must have joined; nothing joins after."""
+        with self._lock:
+            if self._done is None:
+                if self._waiting:
+                    raise ValueError(f"sample groups {sorted(self._waiting)} wait for group {self._next}")
+                names = list(self._tags)
+                kept = {t for tags in self._values.values() if len(tags) <= MAX_TAG_VALUES for t in tags}
+                offered = [0] + sorted((self._tags[t] for t in kept if t in self._tags), key=names.__getitem__)
+                end = ("],\"tasks\":" + script_json(list(self._tasks)) + ",\"taskCounts\":" + script_json(self._task_counts)
+                       + ",\"tags\":" + script_json(names) + ",\"tagCounts\":" + script_json(self._tag_counts)
+                       + ",\"offered\":" + script_json(offered) + "}")
+                gz = b"".join([*self._out, self._z.compress(end.encode("utf-8")), self._z.flush()])
+                self._out, self._waiting = [], {}
+                self._done = {
+                    "n": self._n,
+                    "blob_b64": base64.b64encode(gz).decode("ascii"),
+                    "errors": self._errors.most_common(10),
+                    "unparsed": {t: dict(c) for t, c in self._unparsed.items()},
+                    "failed": dict(self._failed),
+                }
+            return self._done

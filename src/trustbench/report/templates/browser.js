@@ -24,6 +24,8 @@
 
   function start(data) {
   var rows = data.rows, tasks = data.tasks, tags = data.tags;
+  var offered = {};  // the tags offered as filters and shown as chips (free-text verdicts are not)
+  data.offered.forEach(function (i) { offered[i] = true; });
   var taskSel = el("tb-task"), tagSel = el("tb-verdict"), search = el("tb-search");
   var list = el("tb-rows"), prev = el("tb-prev"), next = el("tb-next"), pageLabel = el("tb-page");
 
@@ -34,7 +36,7 @@
     sel.appendChild(o);
   }
   tasks.forEach(function (t, i) { option(taskSel, String(i), t + " (" + data.taskCounts[i] + ")"); });
-  tags.forEach(function (t, i) { if (data.tagCounts[i] > 0) option(tagSel, String(i), t + " (" + data.tagCounts[i] + ")"); });
+  data.offered.forEach(function (i) { if (data.tagCounts[i] > 0) option(tagSel, String(i), tags[i] + " (" + data.tagCounts[i] + ")"); });
 
   var hay = null;
   function haystack() {
@@ -103,7 +105,7 @@
     var s = add(d, "summary", null);
     add(s, "span", "tb-task", tasks[r[0]]);
     add(s, "span", "tb-id", r[1]);
-    for (var k = 0; k < r[6].length; k++) add(s, "span", r[6][k] === 0 ? "chip fail" : "chip", tags[r[6][k]]);
+    for (var k = 0; k < r[6].length; k++) if (offered[r[6][k]]) add(s, "span", r[6][k] === 0 ? "chip fail" : "chip", tags[r[6][k]]);
     add(s, "span", "tb-snippet", snippet(r));
     d.addEventListener("toggle", function () {
       if (d.open && !d.hasAttribute("data-filled")) { d.setAttribute("data-filled", "1"); body(d, r); }
