@@ -176,11 +176,7 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
     judge_error: dict[str, Any] = {}
 
     worker: ScoreWorker | None = None
-    blob = None
-    if cfg.report:
-        from trustbench.report.sample_rows import SampleBlob
-
-        blob = SampleBlob()
+    blob = None  # the report's SampleBlob, made once the first requests are out (with the report package)
     position = {t.name: i for i, t in enumerate(tasks)}
 
     def finish_score(jt: Any, score: Any) -> Any:  # in a worker thread, while other tasks may still generate
@@ -254,6 +250,8 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
                     async with asyncio.timeout(FIRST_WAVE_WAIT):
                         await answered.wait()
         judges = await asyncio.to_thread(build_judges, cfg, cache)
+        if cfg.report:
+            blob = await asyncio.to_thread(_new_sample_blob)
         if embed_worker is not None:
             embed_worker.attach(judges)
         try:
@@ -317,6 +315,12 @@ async def _run(cfg: RunConfig, model: Model | None, say: Callable[[str], None], 
         retain.append((datasets, planned, stored, pipe, gen, parts, scored, judges))
     return RunResult(out_dir=out_dir, results=results, failed=failed, model_calls=calls, cache_hits=gen.cache_hits,
                      first_error=first_error, sample_blob=blob)
+
+
+def _new_sample_blob() -> Any:
+    from trustbench.report.sample_rows import SampleBlob
+
+    return SampleBlob()
 
 
 def run(cfg: RunConfig, model: Model | None = None, say: Callable[[str], None] = print,
