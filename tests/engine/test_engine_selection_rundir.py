@@ -170,3 +170,24 @@ def test_default_run_directory_and_cache_locations(server, suite, tmp_path, monk
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert run_dir.name.endswith("openai-fake")
     assert (tmp_path / "home" / "cache.sqlite").is_file()  # $TRUSTBENCH_HOME
+
+
+def test_sample_lines_are_each_samples_record_dump_as_json():
+    """samples.jsonl lines: validated as records.Sample, unset defaults left out, values JSON
+    cannot hold written as json.dumps(default=str) writes them."""
+    import math
+
+    from trustbench.engine.rundir import sample_text
+    from trustbench.records import Sample
+
+    samples = [
+        {"task": "t", "id": "a", "index": 0, "messages": [{"role": "user", "content": "é<x>"}], "response": "r",
+         "verdicts": {"refusal": True}, "score": {"nan": math.nan, "pair": (1, 2)}, "cached": False},
+        {"task": "t", "id": 7, "extra": {"set": {3}}},
+    ]
+    want = "".join(json.dumps(Sample.model_validate(s).dump(), ensure_ascii=False, default=str) + "\n" for s in samples)
+    got = sample_text(samples)
+    assert got == want
+    first, second = (json.loads(line) for line in got.splitlines())
+    assert "error" not in first and math.isnan(first["score"]["nan"]) and first["score"]["pair"] == [1, 2]
+    assert second == {"task": "t", "id": 7, "extra": {"set": "{3}"}}

@@ -79,11 +79,16 @@ def _samples_adapter() -> Any:
     return TypeAdapter(list[Sample])
 
 
+_LINE = json.JSONEncoder(ensure_ascii=False, default=str)  # json.dumps(..., ensure_ascii=False, default=str), built once
+
+
 def sample_text(samples: Iterable[Sample | dict[str, Any]]) -> str:
-    """samples.jsonl lines (checked as trustbench.records.Sample, the whole list in one call of
-    pydantic's validator), each ending in a newline."""
-    records = _samples_adapter().validate_python(list(samples))
-    return "".join(json.dumps(r.dump(), ensure_ascii=False, default=str) + "\n" for r in records)
+    """samples.jsonl lines (checked as trustbench.records.Sample and dumped as `Record.dump` does,
+    the whole list in one call of pydantic's validator and one of its serializer), each ending in a
+    newline."""
+    adapter = _samples_adapter()
+    dumped = adapter.dump_python(adapter.validate_python(list(samples)), exclude_unset=True)
+    return "".join(_LINE.encode(d) + "\n" for d in dumped)
 
 
 def read_json(path: Path) -> Any:
