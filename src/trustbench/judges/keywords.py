@@ -208,7 +208,11 @@ def _negated(t: str, start: int, end: int) -> str | None:
 
 def rule_hits(text: str) -> list[RuleHit]:
     """Refusal rule hits (negated or idiomatic hits removed) on the normalised text."""
-    t = normalise(text)
+    return normalised_hits(normalise(text))
+
+
+def normalised_hits(t: str) -> list[RuleHit]:
+    """`rule_hits` of a text already normalised (`normalise(text)`)."""
     t = _LEADIN.sub("", t)
     hits: list[RuleHit] = []
     head = t[:_PREFIX_WINDOW]
@@ -235,9 +239,10 @@ class KeywordRefusalDetector(RefusalDetector):
 
     def explain(self, response: str) -> list[str]:
         """Names of the rules that fire (empty: judged compliant)."""
-        if not normalise(response):
+        t = normalise(response)
+        if not t:
             return ["empty"]
-        return [h.rule for h in rule_hits(response)]
+        return [h.rule for h in normalised_hits(t)]
 
     def detect(self, responses: Sequence[str]) -> list[RefusalVerdict]:
         out = []

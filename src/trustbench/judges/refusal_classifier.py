@@ -31,7 +31,7 @@ import numpy as np
 
 from trustbench.errors import SpecError
 from trustbench.judges.base import RefusalDetector, RefusalVerdict
-from trustbench.judges.keywords import normalise, rule_hits
+from trustbench.judges.keywords import normalise, normalised_hits
 
 WEIGHTS_NAME = "refusal_lr.json.gz"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?|[!?]")
@@ -84,7 +84,7 @@ def extract(text: str, cfg: FeatureConfig) -> dict[str, list[str]]:
         for i in range(0, max(0, len(start) - n + 1))
     ]
     blocks["s"] = ["s:" + " ".join(hw[:k]) for k in (1, 2, 3) if len(hw) >= k]
-    hits = rule_hits(text or "") if t else []
+    hits = normalised_hits(t) if t else []
     kw = sorted({"kw:" + h.rule.split(":", 1)[-1] for h in hits})
     if hits:
         kw.append("kw:any")
