@@ -147,25 +147,6 @@ def test_kind_stream_answers_from_streamed_chunks(monkeypatch):
     assert judge.calls == [2, 1, 1]  # a+b while arriving, c at the end, d (not streamed) when asked
 
 
-def test_kind_stream_asks_a_chunk_that_does_not_fill_soon_after_its_first_text(monkeypatch):
-    monkeypatch.setattr(pipeline, "FLUSH_AFTER", 0.01)
-    judge = _Runner()
-
-    async def go():
-        stream = pipeline.KindStream(judge)  # type: ignore[arg-type]
-        stream.submit(Query("a"))
-        stream.submit(Query("b"))
-        assert judge.calls == []  # waits for more texts
-        await asyncio.sleep(0.1)
-        assert judge.calls == [2] and stream.timer is None and not stream.pending
-        stream.submit(Query("c"))
-        got = await stream.run([Query("a"), Query("b"), Query("c")])  # c: asked at once, not after the timer
-        return [v.value for v in got]
-
-    assert asyncio.run(go()) == ["A", "B", "C"]
-    assert judge.calls == [2, 1]
-
-
 def test_kind_stream_failure_is_raised_where_the_task_is_judged():
     async def go():
         stream = pipeline.KindStream(_Runner(fail=True))  # type: ignore[arg-type]

@@ -30,8 +30,7 @@ from trustbench.engine.plan import Planned
 from trustbench.judges.judgeset import JudgeSet
 from trustbench.tasks.base import Task
 
-CHUNK = 64  # texts per streamed judge call at most
-FLUSH_AFTER = 0.005  # seconds a text waits for its chunk to fill: the last chunk after the last response is short
+CHUNK = 64  # texts per streamed judge call: small enough that the tail after the last response is short
 
 
 def streams(judge: Any) -> bool:
@@ -57,7 +56,6 @@ class KindStream:
         self.queued: set[tuple[Any, ...]] = set()
         self.inflight: set[asyncio.Future[None]] = set()
         self.error: BaseException | None = None  # the first chunk's failure, re-raised by `settle`
-        self.timer: asyncio.TimerHandle | None = None  # flushes the pending texts FLUSH_AFTER after the first
 
     def submit(self, q: Query) -> None:
         k = _qkey(q)
@@ -67,13 +65,8 @@ class KindStream:
         self.pending.append(q)
         if len(self.pending) >= CHUNK:
             self.flush()
-        elif self.timer is None:
-            self.timer = asyncio.get_running_loop().call_later(FLUSH_AFTER, self.flush)
 
     def flush(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
         if not self.pending:
             return
         chunk, self.pending = self.pending, []
@@ -108,8 +101,6 @@ class KindStream:
         return [self.memo[_qkey(q)] for q in queries]
 
     def cancel(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
         for fut in list(self.inflight):
             fut.cancel()
 
