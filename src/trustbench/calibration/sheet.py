@@ -14,8 +14,7 @@ from markupsafe import Markup
 
 from trustbench.calibration.judged import JudgedItem
 from trustbench.report import asset, html_env, script_hash
-from trustbench.report.sample_rows import script_json
-from trustbench.report.sample_rows import MAX_TEXT
+from trustbench.report.sample_rows import MAX_TEXT, script_json
 from trustbench.report.rundir import RunData
 
 # What a label means, per verdict key: question, meaning of label true, meaning of label false.

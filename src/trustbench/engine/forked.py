@@ -98,7 +98,7 @@ class ForkedWorker:
     def close(self, *, abort: bool = False) -> None:
         """Stop the worker; `abort` (the run failed or was interrupted) kills it at once, which
         also ends a job in flight. Otherwise the worker is told to end and not waited for: its
-        exit (5-10 ms) overlaps the run's last steps."""
+        exit overlaps the run's last steps."""
         if abort and self.proc is not None:
             try:
                 os.kill(self.proc.pid, signal.SIGKILL)
