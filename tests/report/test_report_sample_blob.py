@@ -72,3 +72,14 @@ def test_the_blob_is_inert_text_and_ends_once():
     gap.put(1, sample_rows(_samples("b", 1)))
     with pytest.raises(ValueError, match="wait for group 0"):
         gap.finish()
+
+
+def test_an_embedding_stand_in_is_shown_but_not_a_filter():
+    sample = dict(_samples("a", 1)[0], verdicts={"refusal": True, "emb:response": "<vector dim=384>", "label": "x"})
+    rows = sample_rows([sample])
+    assert set(rows.tag_values) == {"refusal", "label"}
+    assert "emb:response=\"<vector dim=384>\"" in rows.rows[0][5]  # in the verdict text
+    blob = SampleBlob()
+    blob.put(0, rows)
+    data = _decoded(blob.finish())
+    assert [data["tags"][i] for i in data["offered"]] == [FAILED_TAG, 'label: "x"', "refusal: true"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import zlib
 from collections import Counter
@@ -21,6 +22,7 @@ MAX_TAG_VALUES = 30  # a verdict key with more distinct values than this is not 
 FAILED_TAG = "generation failed"
 
 _LITERALS = {True: "true", False: "false", None: "null"}
+_VECTOR = re.compile(r"<vector dim=\d+>")  # an embedding's stand-in in samples.jsonl (engine/judge_step.jsonable_verdicts)
 
 
 def _short(v: Any) -> str:
@@ -74,7 +76,7 @@ def sample_rows(samples: Iterable[Mapping[str, Any]], *, rows: bool = True) -> S
             vparts.append(f"{k}={_short(v)}")
             if v is None and response is not None:
                 out.unparsed.setdefault(task, Counter())[k] += 1
-            if v is None or isinstance(v, (bool, str)):
+            if v is None or isinstance(v, bool) or (isinstance(v, str) and not _VECTOR.fullmatch(v)):
                 tag = f"{k}: {'unparsed' if v is None else _short(v)}"
                 tags.append(tag)
                 out.tag_values.setdefault(k, set()).add(tag)
